@@ -1,0 +1,102 @@
+"""Notebook start-up: one call that prepares any environment the book runs in.
+
+``setup()`` is the first thing every notebook runs. It must run *before*
+TensorFlow is imported, because TensorFlow reads its logging variables only once,
+at import time.
+"""
+
+import importlib.util
+import os
+import platform
+import subprocess
+import sys
+import warnings
+
+# TensorFlow's C++ logs go to the process's stderr. Jupyter shows them, but nbval
+# never captures them, so a stored stderr output would fail validation. Level 2
+# hides INFO and WARNING; oneDNN's start-up notice needs its own switch.
+QUIET_ENVIRONMENT = {
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    # lime 0.2.0.1 always draws a tqdm progress bar; this switches it off.
+    "TQDM_DISABLE": "1",
+}
+
+# What Colab lacks. Colab already has TensorFlow, Keras, NumPy and matplotlib;
+# installing our pinned versions there would replace them, so we don't.
+COLAB_EXTRA_PACKAGES = ["lime==0.2.0.1"]
+
+
+def in_colab():
+    """True when running inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def quiet_tensorflow():
+    """Set the environment variables that keep TensorFlow's logs out of outputs.
+
+    Warns if TensorFlow was imported before this call: it then ignores them.
+    """
+    for name, value in QUIET_ENVIRONMENT.items():
+        os.environ[name] = value
+    if "tensorflow" in sys.modules:
+        warnings.warn(
+            "TensorFlow was imported before cnnbook.setup(); its C++ logs may "
+            "still appear. Restart the kernel and run the setup cell first.",
+            stacklevel=3,
+        )
+
+
+def install_colab_extras(packages=COLAB_EXTRA_PACKAGES):
+    """pip-install the packages Colab lacks, skipping those already present."""
+    missing = [p for p in packages if importlib.util.find_spec(p.split("==")[0]) is None]
+    if missing:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)
+    return missing
+
+
+def training_device():
+    """Return ``"GPU"`` if TensorFlow sees a GPU, else ``"CPU"``."""
+    import tensorflow as tf
+
+    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+
+
+def setup(seed=0, deterministic=False):
+    """Prepare the notebook: quiet logs, Colab extras, seeds, device.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for Python, NumPy and TensorFlow (``keras.utils.set_random_seed``).
+    deterministic : bool
+        Also turn on TensorFlow's op determinism: bit-identical results on the
+        same CPU, at some cost in speed (and XLA is then off).
+
+    Returns
+    -------
+    str
+        The device Keras will train on, ``"GPU"`` or ``"CPU"``.
+
+    Prints one line with the Python, TensorFlow and Keras versions and the device.
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"setup: seed must be a non-negative int; got {seed!r}")
+    quiet_tensorflow()
+    if in_colab():
+        install_colab_extras()
+
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    device = training_device()
+    where = "Colab" if in_colab() else "local"
+    cores = f" ({os.cpu_count()} cores)" if device == "CPU" else ""
+    print(
+        f"Python {platform.python_version()} · TensorFlow {tf.__version__} · "
+        f"Keras {keras.__version__} · {where} · training on {device}{cores}"
+    )
+    return device

@@ -1,0 +1,70 @@
+"""Every exercise check passes the solution, reports a stub, and catches wrong answers."""
+
+import pytest
+
+from cnnbook import checks
+
+
+def conv2d_param_count(kernel_size, in_channels, filters):
+    return kernel_size * kernel_size * in_channels * filters + filters
+
+
+def flatten_size(image_side):
+    side = ((image_side - 2) // 2 - 2) // 2
+    return side * side * 64
+
+
+# Plausible wrong answers a student might write, per check.
+CASES = {
+    checks.check_conv2d_param_count: (
+        conv2d_param_count,
+        [
+            lambda k, c, f: k * k * c * f,  # forgot the bias
+            lambda k, c, f: k * k * f + f,  # forgot the input channels
+            lambda k, c, f: k * c * f + f,  # kernel counted as k, not k*k
+            lambda k, c, f: k * k * c * f + c,  # one bias per input channel
+        ],
+    ),
+    checks.check_flatten_size: (
+        flatten_size,
+        [
+            lambda n: (((n - 2) // 2 - 2) // 2) ** 2,  # forgot the 64 channels
+            lambda n: (n // 2 // 2) ** 2 * 64,  # 'same' convolutions
+            lambda n: (-(-(-(-(n - 2) // 2) - 2) // 2)) ** 2 * 64,  # pooling rounds up
+            lambda n: ((n - 3) // 2 - 3) // 2 * 64,  # off by one per conv, and no square
+        ],
+    ),
+}
+
+
+def stub(*args):
+    raise NotImplementedError()
+
+
+@pytest.mark.parametrize("check", CASES, ids=lambda c: c.__name__)
+def test_solution_passes(check, capsys):
+    solution, _ = CASES[check]
+    assert check(solution) is True
+    assert capsys.readouterr().out.startswith("✓")
+
+
+@pytest.mark.parametrize("check", CASES, ids=lambda c: c.__name__)
+def test_stub_is_reported_as_not_implemented(check, capsys):
+    assert check(stub) is False
+    assert "not implemented yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "check, wrong",
+    [(check, wrong) for check, (_, wrongs) in CASES.items() for wrong in wrongs],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_wrong_answers_fail_with_a_hint(check, wrong, capsys):
+    assert check(wrong) is False
+    verdict = capsys.readouterr().out
+    assert verdict.startswith("✗") and "Hint" in verdict
+
+
+def test_a_crashing_answer_gets_a_verdict_not_a_traceback(capsys):
+    assert checks.check_flatten_size(lambda n: n / 0) is False
+    assert "raised ZeroDivisionError" in capsys.readouterr().out

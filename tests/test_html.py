@@ -1,0 +1,90 @@
+"""Checks of the built book (`make book` first): what a reader's browser gets."""
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+from book import BRANCH, REPO_ROOT, REPOSITORY_URL, toc_files
+
+HTML_ROOT = REPO_ROOT / "_build" / "html"
+PAGES = sorted(HTML_ROOT.rglob("*.html")) if HTML_ROOT.exists() else []
+BOOK_PAGES = [p for p in PAGES if "_static" not in p.parts and "_sources" not in p.parts]
+EXTERNAL = ("http://", "https://", "mailto:", "javascript:", "data:")
+
+
+@lru_cache(maxsize=None)
+def parse(path):
+    return BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+
+
+def page_id(path):
+    return str(path.relative_to(HTML_ROOT))
+
+
+def test_book_is_built():
+    assert (HTML_ROOT / "index.html").exists(), "no built book: run `make book` first"
+
+
+@pytest.mark.parametrize("name", toc_files())
+def test_every_toc_page_is_built_and_not_empty(name):
+    page = HTML_ROOT / f"{name}.html"
+    assert page.exists(), f"{name} is in _toc.yml but {page} was not built"
+    main = parse(page).find("main") or parse(page).find("article")
+    assert main is not None and len(main.get_text(" ", strip=True)) > 500, f"{page_id(page)} is nearly empty"
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES, ids=page_id)
+def test_local_images_exist_and_have_alt_text(page):
+    for image in parse(page).find_all("img"):
+        source = image.get("src", "")
+        assert source, f"<img> without src in {page_id(page)}"
+        if not source.startswith(EXTERNAL):
+            target = (page.parent / unquote(urlsplit(source).path)).resolve()
+            assert target.is_file(), f"{page_id(page)}: image {source} is missing"
+        if image.find_parent(class_="cell_output"):
+            assert len(image.get("alt", "")) > 20, f"{page_id(page)}: figure {source} has no alt text"
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES, ids=page_id)
+def test_internal_links_and_anchors_resolve(page):
+    for link in parse(page).find_all("a", href=True):
+        href = link["href"]
+        if href.startswith(EXTERNAL):
+            continue
+        parts = urlsplit(href)
+        target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+        if target.is_dir():
+            target = target / "index.html"
+        assert target.exists(), f"{page_id(page)}: broken link {href}"
+        if parts.fragment and target.suffix == ".html":
+            anchor = parse(target).find(id=parts.fragment)
+            assert anchor is not None, f"{page_id(page)}: link {href} names a missing anchor"
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES, ids=page_id)
+def test_no_error_output_on_any_page(page):
+    soup = parse(page)
+    assert "Traceback (most recent call last)" not in soup.get_text(), f"{page_id(page)} shows a traceback"
+    assert not soup.select(".output.error, .output.traceback, .output.stderr"), f"{page_id(page)} shows an error"
+
+
+def notebook_pages():
+    return sorted((HTML_ROOT / "notebooks").glob("*.html")) if HTML_ROOT.exists() else []
+
+
+@pytest.mark.parametrize("page", notebook_pages(), ids=page_id)
+def test_notebook_pages_show_figures_and_launch_in_colab(page):
+    soup = parse(page)
+    figures = [img for img in soup.find_all("img") if img.find_parent(class_="cell_output")]
+    assert len(figures) >= 2, f"{page_id(page)} shows {len(figures)} figures"
+    owner_repo = REPOSITORY_URL.removeprefix("https://github.com/")
+    colab = f"https://colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/notebooks/{page.stem}.ipynb"
+    hrefs = {a["href"] for a in soup.find_all("a", href=True)}
+    assert colab in hrefs, f"{page_id(page)} has no Colab launch link to {colab}"
+
+
+def test_notebook_pages_were_found():
+    assert notebook_pages(), "no notebook pages in the built book"
