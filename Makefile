@@ -43,10 +43,7 @@ test: $(STAMP)
 
 ## outputs: re-execute every notebook in place, top to bottom in a fresh kernel, as nbval does
 outputs: $(STAMP)
-	cd notebooks && for notebook in *.ipynb; do \
-		echo "executing $$notebook"; \
-		../$(VENV)/bin/jupyter execute --inplace --timeout=1200 "$$notebook" || exit 1; \
-	done
+	$(PYTHON) tools/execute_notebooks.py notebooks/*.ipynb
 
 clean:
 	rm -rf _build

@@ -1,0 +1,34 @@
+"""Execute notebooks in place: fresh kernel, top to bottom, as nbval runs them.
+
+    python tools/execute_notebooks.py notebooks/*.ipynb
+
+nbval starts its kernel under pytest, where ipykernel does not forward output
+written straight to the process's file descriptors (TensorFlow's C++ logs) into
+the notebook. We turn that forwarding off too; otherwise the stored outputs would
+hold stderr lines that nbval can never reproduce.
+"""
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def execute_in_place(path, timeout=1200):
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(Path(path).parent)}},  # run from the notebook's folder
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+    )
+    client.execute()
+    nbformat.write(notebook, path)
+
+
+if __name__ == "__main__":
+    for notebook_path in sys.argv[1:]:
+        print(f"executing {notebook_path}", flush=True)
+        execute_in_place(notebook_path)
