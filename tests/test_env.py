@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -39,6 +40,8 @@ def test_setup_warns_when_tensorflow_came_first():
 
 
 def test_same_seed_same_numbers(capsys):
+    # This process imported TensorFlow already; that warning is not what is tested here.
+    warnings.simplefilter("ignore", UserWarning)
     cnnbook.setup(seed=7)
     first = np.random.rand(3)
     cnnbook.setup(seed=7)
@@ -70,3 +73,8 @@ def test_colab_installs_only_what_is_missing(monkeypatch):
 
 def test_not_colab_here():
     assert not env.in_colab()
+
+
+def test_running_setup_twice_does_not_warn():
+    result = run_python("import warnings, cnnbook; cnnbook.setup(); warnings.simplefilter('error'); cnnbook.setup()")
+    assert result.returncode == 0, result.stderr

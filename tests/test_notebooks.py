@@ -78,5 +78,6 @@ def test_exercises_use_solution_markers_and_self_checks(notebook):
         assert "checks.check_" in following.source, "a solution cell is followed by its self-check"
         verdict = "".join(output.get("text", "") for output in following.outputs)
         assert verdict.startswith("✓"), f"stored self-check verdict is not a pass: {verdict!r}"
+        assert all(output.output_type == "stream" for output in following.outputs), "the check shows only its line"
     marked = [cell for cell in cells if "### BEGIN SOLUTION" in cell.source]
     assert all("solution" in cell_tags(cell) for cell in marked), "cells with markers must be tagged 'solution'"

@@ -35,11 +35,12 @@ def in_colab():
 def quiet_tensorflow():
     """Set the environment variables that keep TensorFlow's logs out of outputs.
 
-    Warns if TensorFlow was imported before this call: it then ignores them.
+    Warns if TensorFlow was imported before they were set: it then ignores them.
+    (Running the setup cell a second time is fine: they were set the first time.)
     """
-    for name, value in QUIET_ENVIRONMENT.items():
-        os.environ[name] = value
-    if "tensorflow" in sys.modules:
+    already_quiet = all(os.environ.get(name) == value for name, value in QUIET_ENVIRONMENT.items())
+    os.environ.update(QUIET_ENVIRONMENT)
+    if "tensorflow" in sys.modules and not already_quiet:
         warnings.warn(
             "TensorFlow was imported before cnnbook.setup(); its C++ logs may "
             "still appear. Restart the kernel and run the setup cell first.",

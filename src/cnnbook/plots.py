@@ -28,13 +28,15 @@ def show_digits(images, titles, ncols=10, title_colors=None, suptitle=None):
         raise ValueError(f"show_digits: got {len(images)} images but {len(titles)} titles")
     ncols = min(ncols, len(images))
     nrows = math.ceil(len(images) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, 1.35 * nrows), squeeze=False)
+    title_lines = max(str(title).count("\n") + 1 for title in titles)
+    row_height = 1.0 + 0.22 * title_lines
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.1 * ncols, row_height * nrows), squeeze=False)
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index < len(images):
             ax.imshow(images[index], cmap="gray_r")
             color = title_colors[index] if title_colors is not None else "black"
-            ax.set_title(titles[index], fontsize=9, color=color)
+            ax.set_title(titles[index], fontsize=10, color=color)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()

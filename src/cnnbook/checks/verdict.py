@@ -2,16 +2,34 @@
 
 Each check calls the student's function on cases whose answers come from an
 independent source (a Keras layer or model), prints one verdict line and returns
-``True`` or ``False``. A failing verdict says what is wrong and gives a hint; it
-never prints the expected answer. A stub that still raises
-``NotImplementedError`` gets a "not implemented yet" verdict instead of a crash.
+a :class:`Verdict`, true when the answer passed. A failing verdict says what is
+wrong and gives a hint; it never prints the expected answer. A stub that still
+raises ``NotImplementedError`` gets a "not implemented yet" verdict instead of a
+crash.
 """
 
 import functools
 
 
+class Verdict:
+    """What a check returns: truthy when the answer passed, with the printed line."""
+
+    def __init__(self, passed, line):
+        self.passed = passed
+        self.line = line
+
+    def __bool__(self):
+        return self.passed
+
+    def __repr__(self):
+        return f"Verdict(passed={self.passed}, line={self.line!r})"
+
+    def _ipython_display_(self):
+        """Show nothing more in a notebook: the verdict line is already printed."""
+
+
 def exercise_check(check):
-    """Turn ``check(student_fn) -> problem or None`` into a printed verdict."""
+    """Turn ``check(student_fn) -> problem or None`` into a printed :class:`Verdict`."""
 
     @functools.wraps(check)
     def run(student_fn):
@@ -19,15 +37,12 @@ def exercise_check(check):
         try:
             problem = check(student_fn)
         except NotImplementedError:
-            print(f"… {name}: not implemented yet. Replace `raise NotImplementedError()` with your code.")
-            return False
+            line = f"… {name}: not implemented yet. Replace `raise NotImplementedError()` with your code."
         except Exception as error:  # the student's code failed: show that, not a traceback
-            print(f"✗ {name} raised {type(error).__name__}: {error}")
-            return False
-        if problem:
-            print(f"✗ {name}: {problem}")
-            return False
-        print(f"✓ {name}: correct on every test case.")
-        return True
+            line = f"✗ {name} raised {type(error).__name__}: {error}"
+        else:
+            line = f"✗ {name}: {problem}" if problem else f"✓ {name}: correct on every test case."
+        print(line)
+        return Verdict(line.startswith("✓"), line)
 
     return run
