@@ -82,8 +82,10 @@ def test_notebook_pages_show_figures_and_launch_in_colab(page):
     assert len(figures) >= 2, f"{page_id(page)} shows {len(figures)} figures"
     owner_repo = REPOSITORY_URL.removeprefix("https://github.com/")
     colab = f"https://colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/notebooks/{page.stem}.ipynb"
-    hrefs = {a["href"] for a in soup.find_all("a", href=True)}
-    assert colab in hrefs, f"{page_id(page)} has no Colab launch link to {colab}"
+    launch_buttons = [a["href"] for a in soup.find_all("a", href=True, title="Launch on Colab")]
+    assert launch_buttons == [colab], f"{page_id(page)}: Colab launch button {launch_buttons}, expected {colab}"
+    badges = [a["href"] for a in soup.select("a.reference.external[href]") if "colab-badge" in str(a)]
+    assert badges == [colab], f"{page_id(page)}: 'Open in Colab' badge links {badges}, expected {colab}"
 
 
 def test_notebook_pages_were_found():
