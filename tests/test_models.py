@@ -39,3 +39,31 @@ def test_training_learns_on_a_small_real_subset():
     assert len(history.history["loss"]) == 2 and history.history["loss"][1] < history.history["loss"][0]
     _, accuracy = model.evaluate(models.prepare_images(x_test[:1000]), y_test[:1000], verbose=0)
     assert accuracy > 0.8
+
+
+def test_trained_article_cnn_trains_once_then_loads(tmp_path, monkeypatch):
+    """The cache round trip, with a 1-epoch recipe on a small real subset to stay fast."""
+    from cnnbook import data
+
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    monkeypatch.setattr(data, "load_mnist", lambda: ((x_train[:3000], y_train[:3000]), (x_test, y_test)))
+    first = models.trained_article_cnn(epochs=1, cache_dir=tmp_path)
+    saved = list(tmp_path.glob("article_cnn-e1-s0-*.keras"))
+    assert len(saved) == 1
+    stamp = saved[0].stat().st_mtime_ns
+    monkeypatch.setattr(models, "train_article_cnn", lambda *a, **k: pytest.fail("must load, not retrain"))
+    second = models.trained_article_cnn(epochs=1, cache_dir=tmp_path)
+    probe = models.prepare_images(x_test[:200])
+    np.testing.assert_array_equal(first.predict(probe, verbose=0), second.predict(probe, verbose=0))
+    assert saved[0].stat().st_mtime_ns == stamp and list(tmp_path.iterdir()) == saved
+
+
+def test_trained_article_cnn_reports_a_broken_cache_file(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    broken = tmp_path / f"article_cnn-e5-s0-tf{tf.__version__}-keras{keras.__version__}.keras"
+    broken.write_bytes(b"not a keras file")
+    with pytest.raises(RuntimeError, match="move that file away"):
+        models.trained_article_cnn(cache_dir=tmp_path)
+    assert broken.read_bytes() == b"not a keras file"

@@ -75,3 +75,47 @@ def train_article_cnn(x_train, y_train, epochs=ARTICLE_EPOCHS, validation_split=
         verbose=0,
     )
     return model, history
+
+
+def trained_article_cnn(seed=0, epochs=ARTICLE_EPOCHS, cache_dir=None):
+    """The article's CNN trained on all 60,000 MNIST training digits, cached on disk.
+
+    Chapters that *use* a trained CNN (the from-scratch forward pass, LIME, ...)
+    call this. The first call trains with the article's recipe (one to two
+    minutes on a laptop CPU) and saves the model; later calls, from any notebook,
+    load it. The file name records the recipe, the seed and the TensorFlow and
+    Keras versions, so changing any of them trains a new model instead of
+    reusing an old one. Existing files are never modified.
+
+    ``cache_dir`` defaults to ``$CNNBOOK_CACHE_DIR``, else ``~/.cache/cnnbook``.
+    Returns the compiled Keras model.
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    import keras
+    import tensorflow as tf
+
+    from cnnbook.data import load_mnist
+
+    folder = Path(cache_dir or os.environ.get("CNNBOOK_CACHE_DIR") or Path.home() / ".cache" / "cnnbook")
+    path = folder / f"article_cnn-e{epochs}-s{seed}-tf{tf.__version__}-keras{keras.__version__}.keras"
+    if path.exists():
+        try:
+            return keras.models.load_model(path)
+        except Exception as error:
+            raise RuntimeError(
+                f"The cached model {path} could not be loaded ({error}). "
+                "Fix: move that file away; the next call trains a fresh model."
+            ) from error
+    (x_train, y_train), _ = load_mnist()
+    model, _ = train_article_cnn(prepare_images(x_train), y_train, epochs=epochs, seed=seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    # Write under a temporary name, then rename: a reader never sees half a file.
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        partial = Path(scratch) / path.name
+        model.save(partial)
+        if not path.exists():
+            os.replace(partial, path)
+    return model
