@@ -78,3 +78,10 @@ def test_not_colab_here():
 def test_running_setup_twice_does_not_warn():
     result = run_python("import warnings, cnnbook; cnnbook.setup(); warnings.simplefilter('error'); cnnbook.setup()")
     assert result.returncode == 0, result.stderr
+
+
+def test_deterministic_turns_on_op_determinism_on_the_cpu():
+    check = "from tensorflow.python.framework import config; print(config.is_op_determinism_enabled())"
+    on = run_python(f"import cnnbook; cnnbook.setup(deterministic=True); {check}")
+    off = run_python(f"import cnnbook; cnnbook.setup(); {check}")
+    assert on.stdout.strip().endswith("True") and off.stdout.strip().endswith("False")
