@@ -2,10 +2,32 @@
 
 Notebooks call ``checks.check_<name>(their_function)``. Every check prints one
 verdict line (✓ correct, ✗ what is wrong and a hint, or "not implemented yet")
-and returns True or False; see :mod:`cnnbook.checks.verdict`.
+and returns a truthy or falsy Verdict; see :mod:`cnnbook.checks.verdict`.
 """
 
+from cnnbook.checks.chapter3 import (
+    check_avg_pool_backward,
+    check_conv_input_gradient,
+    check_conv_output_size,
+    check_correlate2d,
+    check_dense_backward,
+    check_max_pool,
+    check_max_pool_backward,
+    check_softmax,
+    check_softmax_cross_entropy_grad,
+)
 from cnnbook.checks.chapter4 import check_conv2d_param_count, check_flatten_size
 from cnnbook.checks.verdict import exercise_check
 
 __all__ = ["exercise_check", "check_conv2d_param_count", "check_flatten_size"]
+__all__ += [
+    "check_conv_output_size",
+    "check_correlate2d",
+    "check_conv_input_gradient",
+    "check_max_pool",
+    "check_max_pool_backward",
+    "check_avg_pool_backward",
+    "check_softmax",
+    "check_softmax_cross_entropy_grad",
+    "check_dense_backward",
+]
