@@ -17,6 +17,7 @@ from cnnbook.checks.chapter3 import (
     check_softmax_cross_entropy_grad,
 )
 from cnnbook.checks.chapter4 import check_conv2d_param_count, check_flatten_size
+from cnnbook.checks.chapter5_lime import check_deletion_auc, check_occlusion_map
 from cnnbook.checks.verdict import exercise_check
 
 __all__ = ["exercise_check", "check_conv2d_param_count", "check_flatten_size"]
@@ -31,3 +32,4 @@ __all__ += [
     "check_softmax_cross_entropy_grad",
     "check_dense_backward",
 ]
+__all__ += ["check_occlusion_map", "check_deletion_auc"]
