@@ -5,6 +5,14 @@ verdict line (✓ correct, ✗ what is wrong and a hint, or "not implemented yet
 and returns a truthy or falsy Verdict; see :mod:`cnnbook.checks.verdict`.
 """
 
+from cnnbook.checks.chapter2 import (
+    check_dense_equivalent_params,
+    check_hog_feature_length,
+    check_mlp_param_count,
+    check_neuron,
+    check_per_class_accuracy,
+    check_shift_image,
+)
 from cnnbook.checks.chapter3 import (
     check_avg_pool_backward,
     check_conv_input_gradient,
@@ -33,3 +41,5 @@ __all__ += [
     "check_dense_backward",
 ]
 __all__ += ["check_occlusion_map", "check_deletion_auc"]
+__all__ += ["check_per_class_accuracy", "check_hog_feature_length", "check_neuron", "check_mlp_param_count"]
+__all__ += ["check_shift_image", "check_dense_equivalent_params"]
