@@ -1,0 +1,271 @@
+"""Training the article's CNN faster: a tuned input pipeline and recipe.
+
+A :class:`Recipe` names every choice that changes speed: where the batches come
+from (NumPy arrays or a ``tf.data`` pipeline), the batch size and learning rate,
+XLA (``jit_compile``), how many steps run per call into TensorFlow
+(``steps_per_execution``) and the numeric precision. :data:`ARTICLE_RECIPE` is the
+article's; :func:`tuned_recipe` is ours, and its device-dependent choices
+(mixed precision and XLA on a GPU only) live here so that the notebook, the
+benchmark and the tests all use the same ones.
+
+:func:`train` trains one recipe on the same data as any other and reports images
+per second, wall time and test accuracy per epoch (:class:`EpochLog`).
+"""
+
+import dataclasses
+import math
+import time
+
+from cnnbook import models
+
+PIPELINES = ("arrays", "tf.data")
+PRECISIONS = ("float32", "mixed_float16")
+DEVICES = ("CPU", "GPU")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """Every choice of a training run that changes its speed.
+
+    pipeline : ``"arrays"`` (``fit`` on NumPy arrays, as the article does) or
+        ``"tf.data"`` (:func:`make_dataset`).
+    batch_size, learning_rate : adam's batch size and (peak) learning rate.
+    cosine_decay : decay the learning rate to 0 over the run (a cosine curve).
+    jit_compile : passed to ``model.compile``; ``"auto"`` is Keras's default
+        (XLA on, unless op determinism is on).
+    steps_per_execution : training steps per call from Python into TensorFlow.
+    precision : ``"float32"`` or ``"mixed_float16"`` (float16 compute, float32
+        weights and output layer, loss scaling).
+    """
+
+    pipeline: str = "arrays"
+    batch_size: int = models.ARTICLE_BATCH_SIZE
+    learning_rate: float = 1e-3  # adam's default, which the article uses
+    cosine_decay: bool = False
+    jit_compile: object = "auto"
+    steps_per_execution: int = 1
+    precision: str = "float32"
+
+    def __post_init__(self):
+        if self.pipeline not in PIPELINES:
+            raise ValueError(f"Recipe: pipeline must be one of {PIPELINES}; got {self.pipeline!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"Recipe: precision must be one of {PRECISIONS}; got {self.precision!r}")
+        if self.jit_compile not in ("auto", True, False):
+            raise ValueError(f"Recipe: jit_compile must be 'auto', True or False; got {self.jit_compile!r}")
+        for name in ("batch_size", "steps_per_execution"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Recipe: {name} must be a positive int; got {value!r}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"Recipe: learning_rate must be positive; got {self.learning_rate!r}")
+
+
+# The article's recipe: fit on NumPy arrays, batch 32, adam at its default rate.
+ARTICLE_RECIPE = Recipe()
+
+TUNED_BATCH_SIZE = 64
+TUNED_STEPS_PER_EXECUTION = 32
+
+
+def scaled_learning_rate(batch_size, base_rate=1e-3, base_batch_size=models.ARTICLE_BATCH_SIZE):
+    """Adam's learning rate for ``batch_size``, scaled from ``base_rate`` at ``base_batch_size``.
+
+    A batch k times larger gives k times fewer steps per epoch, each with a less
+    noisy gradient. For adam we scale the rate by sqrt(k) (the square-root rule):
+    its per-weight normalisation already makes steps less sensitive to the
+    gradient's size, and the linear rule that suits plain SGD makes adam unstable.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"scaled_learning_rate: batch_size must be a positive int; got {batch_size!r}")
+    return base_rate * math.sqrt(batch_size / base_batch_size)
+
+
+def tuned_recipe(device):
+    """Our recipe for ``device`` (``"CPU"`` or ``"GPU"``, as ``cnnbook.setup()`` returns it).
+
+    On both: a ``tf.data`` pipeline, batches of 64 with the learning rate scaled by
+    the square-root rule and decayed along a cosine, 32 steps per execution
+    (batches of 128 were slower per image on our 2-core CPU). On a GPU only: mixed
+    precision (its tensor cores multiply float16 several times faster; a CPU
+    without them only pays for the conversions) and XLA (on our CPU it made the
+    training step slower; see the notebook "Training faster"). The batch size is
+    the same on both devices, so the accuracy measured on the CPU carries over.
+    """
+    if device not in DEVICES:
+        raise ValueError(f"tuned_recipe: device must be one of {DEVICES}; got {device!r}")
+    on_gpu = device == "GPU"
+    return Recipe(
+        pipeline="tf.data",
+        batch_size=TUNED_BATCH_SIZE,
+        learning_rate=scaled_learning_rate(TUNED_BATCH_SIZE),
+        cosine_decay=True,
+        jit_compile=on_gpu,
+        steps_per_execution=TUNED_STEPS_PER_EXECUTION,
+        precision="mixed_float16" if on_gpu else "float32",
+    )
+
+
+def build_cnn(precision="float32"):
+    """The article's CNN (uncompiled weights fresh) built in ``precision``.
+
+    Under ``"mixed_float16"`` the layers compute in float16 and keep float32
+    weights, except the output layer, which stays entirely float32: a softmax in
+    float16 rounds small probabilities to 0, and the loss takes their logarithm.
+    The global dtype policy is restored afterwards.
+    """
+    import keras
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"build_cnn: precision must be one of {PRECISIONS}; got {precision!r}")
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        model = models.build_article_cnn()
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    if precision == "float32":
+        return model
+    # Rebuild from the config with the last layer in float32, so the model's
+    # graph (and model.output.dtype) is float32 at the end.
+    config = model.get_config()
+    config["layers"][-1]["config"]["dtype"] = "float32"
+    return keras.Sequential.from_config(config)
+
+
+def compile_for(model, recipe, steps_per_epoch, epochs):
+    """Compile ``model`` with the article's loss and metric and ``recipe``'s optimizer settings.
+
+    The cosine decay needs the run's length: ``steps_per_epoch * epochs`` steps.
+    Under mixed precision adam is wrapped in a ``LossScaleOptimizer``: it scales
+    the loss up before the gradients are taken, so that small float16 gradients
+    don't round to zero, and scales them back down before the update.
+    """
+    import keras
+
+    rate = recipe.learning_rate
+    if recipe.cosine_decay:
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=steps_per_epoch * epochs)
+    optimizer = keras.optimizers.Adam(rate)
+    if recipe.precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=recipe.jit_compile,
+        steps_per_execution=recipe.steps_per_execution,
+    )
+    return model
+
+
+def make_dataset(images, labels, batch_size, seed=0):
+    """The tuned input pipeline: uint8 images (N, 28, 28) -> shuffled float batches.
+
+    map (scale to [0, 1], add the channel axis, as :func:`cnnbook.models.prepare_images`)
+    -> cache (so the conversion runs in the first epoch only) -> shuffle (the whole
+    set, in a new order every epoch) -> batch -> prefetch (the next batches are
+    prepared while the model trains on this one).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.ndim != 3 or images.dtype != np.uint8 or labels.shape != images.shape[:1]:
+        raise ValueError(
+            "make_dataset: expected uint8 images (N, height, width) and N labels, as load_mnist() "
+            f"returns them; got images {images.dtype} {images.shape} and labels {labels.shape}"
+        )
+
+    def to_float(image, label):
+        return tf.cast(image, tf.float32)[..., tf.newaxis] / 255.0, label
+
+    return (
+        tf.data.Dataset.from_tensor_slices((images, labels))
+        .map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+        .cache()
+        .shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+@dataclasses.dataclass
+class EpochLog:
+    """What :func:`train` measured: per-epoch training seconds and test accuracies."""
+
+    images_per_epoch: int
+    seconds: list = dataclasses.field(default_factory=list)
+    test_accuracy: list = dataclasses.field(default_factory=list)
+
+    @property
+    def wall_time(self):
+        """Seconds spent training, all epochs (evaluations excluded)."""
+        return sum(self.seconds)
+
+    @property
+    def images_per_second(self):
+        """Steady throughput: epochs after the first, which also traces and compiles.
+
+        With a single epoch, that epoch (warm-up included).
+        """
+        steady = self.seconds[1:] or self.seconds
+        return self.images_per_epoch * len(steady) / sum(steady)
+
+    def time_to_accuracy(self, target):
+        """Training seconds until the first epoch whose test accuracy reached ``target``, or None."""
+        for epoch, accuracy in enumerate(self.test_accuracy):
+            if accuracy >= target:
+                return sum(self.seconds[: epoch + 1])
+        return None
+
+
+class Run:
+    """One recipe, trained one epoch at a time, so that runs can be interleaved.
+
+    Calling :meth:`epoch` on two runs in turn lets both see the same load on a
+    shared machine: compare them within one process, never across processes.
+    """
+
+    def __init__(self, recipe, images, labels, epochs, test=None, seed=0):
+        import keras
+
+        if len(images) == 0 or epochs < 1:
+            raise ValueError(f"Run: need at least one image and one epoch; got {len(images)} and {epochs}")
+        self.recipe, self.epochs, self.test = recipe, epochs, test
+        keras.utils.set_random_seed(seed)
+        steps = math.ceil(len(images) / recipe.batch_size)
+        self.model = compile_for(build_cnn(recipe.precision), recipe, steps, epochs)
+        if recipe.pipeline == "tf.data":
+            # The pipeline shuffles; fit's own shuffle applies to arrays only.
+            self._fit_data = {"x": make_dataset(images, labels, recipe.batch_size, seed=seed), "shuffle": False}
+        else:
+            self._fit_data = {"x": models.prepare_images(images), "y": labels, "batch_size": recipe.batch_size}
+        if test is not None:
+            self._test_x, self._test_y = models.prepare_images(test[0]), test[1]
+        self.log = EpochLog(images_per_epoch=len(images))
+
+    def epoch(self):
+        """Train one more epoch; time it; then evaluate on the test set, if given (not timed)."""
+        done = len(self.log.seconds)
+        if done >= self.epochs:
+            raise ValueError(f"Run: all {self.epochs} epochs are done")
+        start = time.perf_counter()
+        self.model.fit(**self._fit_data, initial_epoch=done, epochs=done + 1, verbose=0)
+        self.log.seconds.append(time.perf_counter() - start)
+        if self.test is not None:
+            _, accuracy = self.model.evaluate(self._test_x, self._test_y, batch_size=1000, verbose=0)
+            self.log.test_accuracy.append(float(accuracy))
+        return self.log
+
+
+def train_interleaved(recipes, images, labels, epochs, test=None, seed=0):
+    """Train each recipe for ``epochs`` on the same data, one epoch of each in turn.
+
+    ``recipes`` maps names to :class:`Recipe`. Returns ``{name: EpochLog}``.
+    """
+    runs = {name: Run(recipe, images, labels, epochs, test=test, seed=seed) for name, recipe in recipes.items()}
+    for _ in range(epochs):
+        for run in runs.values():
+            run.epoch()
+    return {name: run.log for name, run in runs.items()}

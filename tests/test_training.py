@@ -1,0 +1,139 @@
+"""The tuned training recipe, including its GPU-only path, run here on the CPU."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from cnnbook import data, models, training
+
+
+@pytest.fixture(scope="module")
+def mnist_subset():
+    (x_train, y_train), (x_test, y_test) = data.load_mnist()
+    return (x_train[:512], y_train[:512]), (x_test[:500], y_test[:500])
+
+
+@pytest.fixture
+def restore_global_policy():
+    """Whatever a test does, later tests start from Keras's default float32 policy."""
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+
+
+def test_gpu_path_runs_on_the_cpu(mnist_subset, restore_global_policy):
+    """Mixed precision, a float32 output layer, loss scaling and XLA: the code path CI has no GPU for."""
+    (x, y), test = mnist_subset
+    recipe = training.tuned_recipe("GPU")
+    assert recipe.precision == "mixed_float16" and recipe.jit_compile is True
+
+    run = training.Run(recipe, x, y, epochs=2, test=test)
+    model = run.model
+    assert keras.mixed_precision.global_policy().name == "float32", "build_cnn must restore the global policy"
+    assert [layer.dtype_policy.name for layer in model.layers] == ["mixed_float16"] * 6 + ["float32"]
+    assert model.layers[0].compute_dtype == "float16" and model.layers[0].variable_dtype == "float32"
+    assert model.outputs[0].dtype == "float32"
+    assert model.count_params() == 121_930
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert model.jit_compile is True
+
+    log = run.epoch()
+    log = run.epoch()
+    probabilities = model.predict(models.prepare_images(test[0][:50]), verbose=0)
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert len(log.seconds) == len(log.test_accuracy) == 2
+    assert log.test_accuracy[-1] > 0.3, "16 steps on 512 digits already beat chance (0.1) by far"
+    assert math.isfinite(model.evaluate(models.prepare_images(test[0]), test[1], verbose=0)[0])
+
+
+def test_cpu_recipe_keeps_float32_and_skips_xla():
+    recipe = training.tuned_recipe("CPU")
+    assert recipe.precision == "float32" and recipe.jit_compile is False
+    assert recipe.pipeline == "tf.data" and recipe.batch_size > models.ARTICLE_BATCH_SIZE
+    assert recipe.learning_rate == pytest.approx(training.scaled_learning_rate(recipe.batch_size))
+    model = training.build_cnn(recipe.precision)
+    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    with pytest.raises(ValueError, match="device must be one of"):
+        training.tuned_recipe("TPU")
+
+
+def test_article_recipe_is_the_articles():
+    recipe = training.ARTICLE_RECIPE
+    assert (recipe.pipeline, recipe.batch_size, recipe.learning_rate) == ("arrays", 32, 1e-3)
+    assert (recipe.jit_compile, recipe.steps_per_execution, recipe.precision) == ("auto", 1, "float32")
+    assert recipe.cosine_decay is False
+
+
+def test_interleaved_runs_train_on_the_same_data(mnist_subset):
+    (x, y), test = mnist_subset
+    recipes = {"article": training.ARTICLE_RECIPE, "tuned": training.tuned_recipe("CPU")}
+    logs = training.train_interleaved(recipes, x, y, epochs=2, test=test)
+    for log in logs.values():
+        assert log.images_per_epoch == 512 and len(log.seconds) == 2
+        assert log.test_accuracy[-1] > 0.5
+        assert log.images_per_second == pytest.approx(512 / log.seconds[1])
+
+
+def test_make_dataset_converts_like_prepare_images_and_reshuffles():
+    images = np.arange(10 * 4 * 4, dtype=np.uint8).reshape(10, 4, 4)
+    labels = np.arange(10)
+    dataset = training.make_dataset(images, labels, batch_size=4, seed=0)
+    first = list(dataset.as_numpy_iterator())
+    assert [len(batch_labels) for _, batch_labels in first] == [4, 4, 2]
+    order = np.concatenate([batch_labels for _, batch_labels in first])
+    assert sorted(order) == list(range(10)) and list(order) != list(range(10))
+    expected = models.prepare_images(images)
+    for batch_images, batch_labels in first:
+        np.testing.assert_array_equal(batch_images, expected[batch_labels])
+    second = np.concatenate([batch_labels for _, batch_labels in dataset.as_numpy_iterator()])
+    assert list(second) != list(order), "each epoch sees a new order"
+
+
+@pytest.mark.parametrize(
+    "images, labels",
+    [(np.zeros((3, 4, 4), np.float32), np.zeros(3)), (np.zeros((3, 4, 4), np.uint8), np.zeros(2))],
+)
+def test_make_dataset_refuses_what_it_cannot_handle(images, labels):
+    with pytest.raises(ValueError, match="expected uint8 images"):
+        training.make_dataset(images, labels, batch_size=2)
+
+
+def test_scaled_learning_rate_follows_the_square_root_rule():
+    assert training.scaled_learning_rate(32) == pytest.approx(1e-3)
+    assert training.scaled_learning_rate(128) == pytest.approx(2e-3)
+    assert training.scaled_learning_rate(8, base_rate=0.01, base_batch_size=2) == pytest.approx(0.02)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        training.scaled_learning_rate(0)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"pipeline": "generator"}, "pipeline must be one of"),
+        ({"precision": "bfloat16"}, "precision must be one of"),
+        ({"jit_compile": "yes"}, "jit_compile must be"),
+        ({"batch_size": 0}, "batch_size must be a positive int"),
+        ({"steps_per_execution": 2.0}, "steps_per_execution must be a positive int"),
+        ({"learning_rate": 0.0}, "learning_rate must be positive"),
+    ],
+)
+def test_recipe_refuses_bad_settings(bad, message):
+    with pytest.raises(ValueError, match=message):
+        training.Recipe(**bad)
+
+
+def test_build_cnn_refuses_unknown_precision():
+    with pytest.raises(ValueError, match="precision must be one of"):
+        training.build_cnn("int8")
+
+
+def test_epoch_log_throughput_and_time_to_accuracy():
+    log = training.EpochLog(images_per_epoch=1000, seconds=[4.0, 1.0, 1.5], test_accuracy=[0.95, 0.99, 0.985])
+    assert log.wall_time == pytest.approx(6.5)
+    assert log.images_per_second == pytest.approx(2000 / 2.5), "the first epoch (warm-up) is left out"
+    assert log.time_to_accuracy(0.99) == pytest.approx(5.0)
+    assert log.time_to_accuracy(0.995) is None
+    single = training.EpochLog(images_per_epoch=1000, seconds=[4.0])
+    assert single.images_per_second == pytest.approx(250.0)
