@@ -21,7 +21,7 @@ export PYTHONHASHSEED := 0
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=1200 \
          --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: install book test unit nbval html outputs clean
+.PHONY: install book test outputs assignments clean
 
 install: $(STAMP)
 
@@ -32,8 +32,12 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 ## book: build the HTML book from the notebooks' stored outputs (no retraining)
-book: $(STAMP)
+book: assignments
 	$(VENV)/bin/jb build . --all -W --keep-going
+
+## assignments: student and instructor editions of every notebook, in build/site/assignments
+assignments: $(STAMP)
+	$(PYTHON) -m cnnbook.editions notebooks build/site
 
 ## test: unit tests, every notebook under nbval, the book build and checks of its HTML
 test: $(STAMP)
@@ -46,4 +50,4 @@ outputs: $(STAMP)
 	$(PYTHON) tools/execute_notebooks.py notebooks/*.ipynb
 
 clean:
-	rm -rf _build
+	rm -rf _build build

@@ -1,12 +1,14 @@
 """What the tests need to know about the book's sources: config, toc, notebooks."""
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tools"))  # the tests run notebooks the way `make outputs` does
 CONFIG = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
 REPOSITORY_URL = CONFIG["repository"]["url"]

@@ -15,16 +15,21 @@ import nbformat
 from nbclient import NotebookClient
 
 
-def execute_in_place(path, timeout=1200):
-    notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
+def execute(notebook, folder, timeout=1200):
+    """Run a notebook object in a fresh kernel whose working directory is ``folder``."""
+    NotebookClient(
         notebook,
         timeout=timeout,
         kernel_name="python3",
-        resources={"metadata": {"path": str(Path(path).parent)}},  # run from the notebook's folder
+        resources={"metadata": {"path": str(folder)}},
         extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-    )
-    client.execute()
+    ).execute()
+    return notebook
+
+
+def execute_in_place(path):
+    notebook = nbformat.read(path, as_version=4)
+    execute(notebook, Path(path).parent)
     nbformat.write(notebook, path)
 
 
