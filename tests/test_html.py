@@ -90,3 +90,29 @@ def test_notebook_pages_show_figures_and_launch_in_colab(page):
 
 def test_notebook_pages_were_found():
     assert notebook_pages(), "no notebook pages in the built book"
+
+
+PAGE_BUDGET_BYTES = 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES, ids=page_id)
+def test_page_weight_within_budget(page):
+    """The page's HTML (embedded animations included) plus the images it shows."""
+    images = {
+        (page.parent / unquote(urlsplit(img["src"]).path)).resolve()
+        for img in parse(page).find_all("img", src=True)
+        if not img["src"].startswith(EXTERNAL)
+    }
+    weight = page.stat().st_size + sum(image.stat().st_size for image in images if image.is_file())
+    assert weight < PAGE_BUDGET_BYTES, f"{page_id(page)} weighs {weight / 1e6:.1f} MB"
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES, ids=page_id)
+def test_heading_levels_do_not_skip(page):
+    article = parse(page).find("article") or parse(page)
+    levels = [int(tag.name[1]) for tag in article.find_all(["h1", "h2", "h3", "h4", "h5", "h6"])]
+    if not levels:
+        return
+    assert levels[0] == 1, f"{page_id(page)} starts at h{levels[0]}"
+    skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    assert not skips, f"{page_id(page)}: heading level jumps {skips}"

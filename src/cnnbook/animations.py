@@ -24,8 +24,8 @@ from cnnbook import ops
 DPI = 72
 
 
-def _plane(fn, name, image):
-    """``image`` as a 2-D float array ``(height, width)``."""
+def float_plane(fn, name, image):
+    """``image`` as a 2-D float array ``(height, width)``; ValueError naming ``fn`` otherwise."""
     image = np.asarray(image)
     if image.ndim != 2 or not np.issubdtype(image.dtype, np.floating):
         raise ValueError(f"{fn}: {name} must be a 2-D float array (height, width); "
@@ -67,8 +67,8 @@ def conv_steps(image, kernel, row):
     Returns one :class:`ConvStep` per output column: the window's top-left corner is
     ``(row, j)``, ``products`` are the ``kh * kw`` terms of the sum, ``total`` their sum.
     """
-    image = _plane("conv_steps", "image", image)
-    kernel = _plane("conv_steps", "kernel", kernel)
+    image = float_plane("conv_steps", "image", image)
+    kernel = float_plane("conv_steps", "kernel", kernel)
     kh, kw = kernel.shape
     out_h, out_w = ops.output_size(image.shape[0], kh), ops.output_size(image.shape[1], kw)
     if not 0 <= row < out_h:
@@ -151,7 +151,7 @@ def pool_steps(x, size=2, stride=None):
     row-major order, the one whose gradient :func:`cnnbook.ops.max_pool2d_backward`
     routes back.
     """
-    x = _plane("pool_steps", "x", x)
+    x = float_plane("pool_steps", "x", x)
     stride = size if stride is None else stride
     out_h, out_w = (ops.output_size(n, size, stride) for n in x.shape)
     steps = []

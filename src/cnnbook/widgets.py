@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnbook import ops
+from cnnbook.animations import float_plane
 
 # 3x3 kernels a reader can pick. Each is applied as Keras applies kernels:
 # cross-correlation, no flip, so "vertical edge" responds to left-to-right changes.
@@ -32,14 +33,6 @@ KERNELS = {
 }
 CUSTOM = "custom (type 9 numbers)"
 DEFAULT_CUSTOM = "0 1 0; 1 -4 1; 0 1 0"
-
-
-def _plane(fn, name, image):
-    image = np.asarray(image)
-    if image.ndim != 2 or not np.issubdtype(image.dtype, np.floating):
-        raise ValueError(f"{fn}: {name} must be a 2-D float array (height, width); "
-                         f"got dtype {image.dtype} and shape {image.shape}")
-    return image
 
 
 def parse_kernel(text):
@@ -72,14 +65,14 @@ def feature_map(image, kernel, stride=1, padding="valid"):
 
     What a ``Conv2D`` layer with a single filter and no bias computes, as a 2-D array.
     """
-    image = _plane("feature_map", "image", image)
-    kernel = _plane("feature_map", "kernel", kernel)
+    image = float_plane("feature_map", "image", image)
+    kernel = float_plane("feature_map", "kernel", kernel)
     return ops.conv2d(image[None, :, :, None], kernel[:, :, None, None], stride=stride, padding=padding)[0, :, :, 0]
 
 
 def pool(image, size=2, stride=None, kind="max"):
     """Max or average pooling of one 2-D ``image``; ``stride`` defaults to ``size``."""
-    image = _plane("pool", "image", image)
+    image = float_plane("pool", "image", image)
     functions = {"max": ops.max_pool2d, "average": ops.avg_pool2d}
     if kind not in functions:
         raise ValueError(f"pool: kind must be 'max' or 'average'; got {kind!r}")
@@ -164,7 +157,7 @@ def conv_explorer(image):
     """Pick a kernel (or type one), a stride and a padding; see the feature map of ``image``."""
     from ipywidgets import Dropdown, IntSlider, Text, ToggleButtons, interactive
 
-    image = _plane("conv_explorer", "image", image)
+    image = float_plane("conv_explorer", "image", image)
 
     def update(kernel, custom, stride, padding):
         try:
@@ -188,7 +181,7 @@ def pooling_explorer(image):
     """Pick the pooling window, stride and type; see ``image`` pooled."""
     from ipywidgets import IntSlider, ToggleButtons, interactive
 
-    image = _plane("pooling_explorer", "image", image)
+    image = float_plane("pooling_explorer", "image", image)
 
     def update(size, stride, kind):
         _show(plot_pooling, image, size, stride, kind)

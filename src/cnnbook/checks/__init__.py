@@ -25,6 +25,15 @@ from cnnbook.checks.chapter3 import (
     check_softmax_cross_entropy_grad,
 )
 from cnnbook.checks.chapter4 import check_conv2d_param_count, check_flatten_size
+from cnnbook.checks.chapter4_speed import check_optimizer_steps, check_predict_seconds
+from cnnbook.checks.chapter5 import (
+    check_class_weights,
+    check_clip_gradients,
+    check_conv2d_macs,
+    check_macro_f1,
+    check_membership_auc,
+    check_quantize_int8,
+)
 from cnnbook.checks.chapter5_lime import check_deletion_auc, check_occlusion_map
 from cnnbook.checks.verdict import exercise_check
 
@@ -43,3 +52,6 @@ __all__ += [
 __all__ += ["check_occlusion_map", "check_deletion_auc"]
 __all__ += ["check_per_class_accuracy", "check_hog_feature_length", "check_neuron", "check_mlp_param_count"]
 __all__ += ["check_shift_image", "check_dense_equivalent_params"]
+__all__ += ["check_class_weights", "check_macro_f1", "check_clip_gradients", "check_membership_auc"]
+__all__ += ["check_conv2d_macs", "check_quantize_int8"]
+__all__ += ["check_optimizer_steps", "check_predict_seconds"]
