@@ -40,3 +40,14 @@ CASES = {
 def test_a_crashing_answer_gets_a_verdict_not_a_traceback(capsys):
     assert not checks.check_flatten_size(lambda n: n / 0)
     assert "raised ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_an_error_in_the_check_itself_is_not_blamed_on_the_student(monkeypatch):
+    from cnnbook.checks import chapter4
+
+    def reference_fails(*args):
+        raise OSError("reference data missing")
+
+    monkeypatch.setattr(chapter4, "_keras_conv2d_params", reference_fails)
+    with pytest.raises(OSError, match="reference data missing"):
+        checks.check_conv2d_param_count(lambda k, c, f: k * k * c * f + f)

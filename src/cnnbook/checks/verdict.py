@@ -28,17 +28,37 @@ class Verdict:
         """Show nothing more in a notebook: the verdict line is already printed."""
 
 
+class _StudentCodeFailed(Exception):
+    """The student's function raised; carries the original error."""
+
+
 def exercise_check(check):
-    """Turn ``check(student_fn) -> problem or None`` into a printed :class:`Verdict`."""
+    """Turn ``check(student_fn) -> problem or None`` into a printed :class:`Verdict`.
+
+    Only errors raised *by the student's function* become a verdict; an error in
+    the check's own reference computation (missing data, say) propagates as usual,
+    so that it is never blamed on the student.
+    """
 
     @functools.wraps(check)
     def run(student_fn):
         name = getattr(student_fn, "__name__", "your function")
+
+        @functools.wraps(student_fn)
+        def guarded(*args, **kwargs):
+            try:
+                return student_fn(*args, **kwargs)
+            except NotImplementedError:
+                raise
+            except Exception as error:
+                raise _StudentCodeFailed(error) from error
+
         try:
-            problem = check(student_fn)
+            problem = check(guarded)
         except NotImplementedError:
             line = f"… {name}: not implemented yet. Replace `raise NotImplementedError()` with your code."
-        except Exception as error:  # the student's code failed: show that, not a traceback
+        except _StudentCodeFailed as failure:  # show what went wrong, not a traceback
+            error = failure.args[0]
             line = f"✗ {name} raised {type(error).__name__}: {error}"
         else:
             line = f"✗ {name}: {problem}" if problem else f"✓ {name}: correct on every test case."
