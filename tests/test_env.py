@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import cnnbook
+from book import REPO_ROOT
 from cnnbook import env
 
 
@@ -30,7 +31,9 @@ def test_setup_prints_one_version_line_and_silences_onednn_notice():
 
 def test_without_setup_tensorflow_prints_the_onednn_notice():
     """The control for the test above: the notice is real, so its absence means something."""
-    result = run_python("import os; os.environ.pop('TF_ENABLE_ONEDNN_OPTS', None); import tensorflow")
+    # Without the log level too: TF 2.20 (Colab's) hides the notice at level 2, TF 2.21 does not.
+    unset = "os.environ.pop('TF_ENABLE_ONEDNN_OPTS', None); os.environ.pop('TF_CPP_MIN_LOG_LEVEL', None)"
+    result = run_python(f"import os; {unset}; import tensorflow")
     assert "oneDNN custom operations" in result.stderr
 
 
@@ -85,3 +88,75 @@ def test_deterministic_turns_on_op_determinism_on_the_cpu():
     on = run_python(f"import cnnbook; cnnbook.setup(deterministic=True); {check}")
     off = run_python(f"import cnnbook; cnnbook.setup(); {check}")
     assert on.stdout.strip().endswith("True") and off.stdout.strip().endswith("False")
+
+
+def pinned_versions(path):
+    """``name==version`` lines of a requirements or constraints file, as a dict."""
+    lines = (line.split("#")[0].strip() for line in (REPO_ROOT / path).read_text().splitlines())
+    return dict(line.split("==") for line in lines if "==" in line)
+
+
+def test_tested_range_runs_from_colabs_versions_to_our_pins():
+    colab = pinned_versions("colab/constraints.txt")
+    ours = pinned_versions("requirements.txt")
+    assert set(env.TESTED_VERSIONS) == set(colab), "every package Colab pins needs a tested range, and only those"
+    for name, (lowest, highest) in env.TESTED_VERSIONS.items():
+        assert env.release(lowest) == env.release(colab[name]), f"{name}: colab/constraints.txt has {colab[name]}"
+        assert env.release(highest) == env.release(ours[name]), f"{name}: requirements.txt has {ours[name]}"
+
+
+IN_RANGE = {"tensorflow": "2.20.1", "keras": "3.15.1", "numpy": "2.4.6", "matplotlib": "3.10.0rc1", "ipywidgets": "7.7.1"}
+
+
+def test_no_warning_inside_the_tested_releases():
+    assert env.untested_version_warnings(IN_RANGE) == []
+
+
+@pytest.mark.parametrize(
+    "name, version",
+    [
+        ("tensorflow", "2.22.0"),  # too new
+        ("numpy", "2.10.0"),  # too new, though "2.10" < "2.4" as strings
+        ("keras", "3.12.4"),  # too old
+        ("tensorflow", "2.3.0"),  # too old, though "2.3" > "2.20" as strings
+        ("ipywidgets", "9.0.0"),
+    ],
+)
+def test_one_warning_line_for_a_version_outside_the_tested_releases(name, version):
+    lowest, highest = env.TESTED_VERSIONS[name]
+    warnings_ = env.untested_version_warnings({**IN_RANGE, name: version})
+    assert warnings_ == [
+        f"cnnbook was tested with {name} {lowest}–{highest}; you have {version}. "
+        f'If a cell fails, run `pip install "{name}=={highest}.*"` and restart the kernel.'
+    ]
+
+
+def test_installed_versions_are_the_real_ones_and_leave_out_missing_packages():
+    import keras
+    import tensorflow as tf
+
+    found = env.installed_versions(["tensorflow", "keras", "no-such-package-cnnbook"])
+    assert found == {"tensorflow": tf.__version__, "keras": keras.__version__}
+
+
+def test_setup_prints_the_warning_after_the_version_line(monkeypatch, capsys):
+    warnings.simplefilter("ignore", UserWarning)  # TensorFlow came first in this process
+    monkeypatch.setitem(env.TESTED_VERSIONS, "keras", ("9.0", "9.1"))
+    cnnbook.setup()
+    version_line, warning = capsys.readouterr().out.strip().splitlines()
+    assert version_line.startswith("Python ") and warning.startswith("cnnbook was tested with keras 9.0–9.1; you have")
+
+
+@pytest.mark.parametrize("version", ["", "two", "2"])
+def test_release_refuses_what_is_not_a_version(version):
+    with pytest.raises(ValueError, match="expected a version"):
+        env.release(version)
+
+
+def test_ci_runs_the_colab_drift_guard():
+    import yaml
+
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "book.yml").read_text())
+    commands = [step.get("run") for job in workflow["jobs"].values() for step in job["steps"]]
+    assert "make colab-check" in commands, "book.yml: add a job that runs `make colab-check`"
+    assert "make colab-check" in (REPO_ROOT / ".ci" / "run").read_text().splitlines()
