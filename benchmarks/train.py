@@ -11,11 +11,12 @@ after the last one and the time until test accuracy first reached 99%. Then the
 ratios tuned / article. The machine and its load average are printed with them:
 compare ratios, not absolute times, across machines.
 
-``--onednn on`` lets TensorFlow use its oneDNN CPU kernels, as it does by default on
-x86 Linux. ``cnnbook.setup()``, which every notebook of the book calls, switches them
-off (``TF_ENABLE_ONEDNN_OPTS=0``, to keep their start-up notice out of the pages), so
-the default here is off too, to measure what the notebooks get. It applies to both
-recipes alike and has no effect on a GPU.
+``--onednn`` (default on, TensorFlow's own default on x86 Linux) chooses whether
+TensorFlow runs its oneDNN CPU kernels. It applies to both recipes alike and has no
+effect on a GPU. On a CPU with bfloat16 instructions (AVX512-BF16 or AMX) the tuned
+recipe computes in bfloat16, which only the oneDNN kernels make fast; with
+``--onednn off`` it stays in float32. ``cnnbook.setup()`` switches oneDNN off in the
+notebooks unless they ask for it, to keep its start-up notice out of the pages.
 """
 
 import argparse
@@ -59,14 +60,13 @@ def main():
     parser.add_argument("--train-size", type=int, default=60_000,
                         help="train on the first N training digits (default: all 60,000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of weights and shuffling (default 0)")
-    parser.add_argument("--onednn", choices=["off", "on"], default="off",
-                        help="TensorFlow's oneDNN CPU kernels (default off, as cnnbook.setup() sets them)")
+    parser.add_argument("--onednn", choices=["off", "on"], default="on",
+                        help="TensorFlow's oneDNN CPU kernels (default on, as TensorFlow has them on x86 Linux)")
     args = parser.parse_args()
     if args.epochs < 2 or not 1 <= args.train_size <= 60_000:
         parser.error("--epochs must be >= 2 (the first epoch is warm-up) and --train-size within 1..60000")
 
-    quiet_tensorflow()
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if args.onednn == "on" else "0"  # read when TensorFlow is imported
+    quiet_tensorflow(onednn=args.onednn == "on")  # before TensorFlow is imported: it reads them once
     import keras
     import tensorflow as tf
 

@@ -1,6 +1,10 @@
 """The tuned training recipe, including its GPU-only path, run here on the CPU."""
 
+import dataclasses
 import math
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -48,15 +52,53 @@ def test_gpu_path_runs_on_the_cpu(mnist_subset, restore_global_policy):
     assert math.isfinite(model.evaluate(models.prepare_images(test[0]), test[1], verbose=0)[0])
 
 
-def test_cpu_recipe_keeps_float32_and_skips_xla():
-    recipe = training.tuned_recipe("CPU")
-    assert recipe.precision == "float32" and recipe.jit_compile is False
-    assert recipe.pipeline == "tf.data" and recipe.batch_size > models.ARTICLE_BATCH_SIZE
-    assert recipe.learning_rate == pytest.approx(training.scaled_learning_rate(recipe.batch_size))
-    model = training.build_cnn(recipe.precision)
+def test_cpu_recipe_skips_xla_and_uses_bfloat16_only_where_the_cpu_computes_it():
+    plain = training.tuned_recipe("CPU", cpu_bfloat16=False)
+    assert plain.precision == "float32" and plain.jit_compile is False
+    assert plain.pipeline == "tf.data" and plain.batch_size > models.ARTICLE_BATCH_SIZE
+    assert plain.learning_rate == pytest.approx(training.scaled_learning_rate(plain.batch_size))
+    model = training.build_cnn(plain.precision)
     assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+
+    with_bfloat16 = training.tuned_recipe("CPU", cpu_bfloat16=True)
+    assert with_bfloat16 == dataclasses.replace(plain, precision="mixed_bfloat16")
+    # The GPU recipe ignores the CPU's abilities.
+    assert training.tuned_recipe("GPU", cpu_bfloat16=True).precision == "mixed_float16"
     with pytest.raises(ValueError, match="device must be one of"):
         training.tuned_recipe("TPU")
+
+
+def test_bfloat16_path_keeps_a_float32_output_and_needs_no_loss_scaling(mnist_subset, restore_global_policy):
+    (x, y), test = mnist_subset
+    run = training.Run(training.tuned_recipe("CPU", cpu_bfloat16=True), x, y, epochs=1, test=test)
+    model = run.model
+    assert [layer.dtype_policy.name for layer in model.layers] == ["mixed_bfloat16"] * 6 + ["float32"]
+    assert model.layers[0].compute_dtype == "bfloat16" and model.layers[0].variable_dtype == "float32"
+    assert model.outputs[0].dtype == "float32"
+    assert not isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    log = run.epoch()
+    assert log.test_accuracy[-1] > 0.3, "8 steps on 512 digits already beat chance (0.1) by far"
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu avx2 avx512_bf16 fma\n")
+    assert training.cpu_flags(cpuinfo) == {"fpu", "avx2", "avx512_bf16", "fma"}
+    assert training.cpu_flags(tmp_path / "missing") == set()
+
+
+def test_bfloat16_needs_onednn():
+    """The tests run with oneDNN off (conftest.py): then bfloat16 would only be slower."""
+    assert training.onednn_enabled() is False
+    assert training.cpu_computes_bfloat16() is False
+
+
+@pytest.mark.parametrize("setting, expected", [("1", True), ("0", False)])
+def test_onednn_enabled_follows_the_setting_tensorflow_was_imported_with(setting, expected):
+    code = "from cnnbook import training; import tensorflow; print(training.onednn_enabled())"
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": setting, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == str(expected)
 
 
 def test_article_recipe_is_the_articles():

@@ -5,8 +5,8 @@ from (NumPy arrays or a ``tf.data`` pipeline), the batch size and learning rate,
 XLA (``jit_compile``), how many steps run per call into TensorFlow
 (``steps_per_execution``) and the numeric precision. :data:`ARTICLE_RECIPE` is the
 article's; :func:`tuned_recipe` is ours, and its device-dependent choices
-(mixed precision and XLA on a GPU only) live here so that the notebook, the
-benchmark and the tests all use the same ones.
+(the numeric precision, and XLA on a GPU only) live here so that the notebook,
+the benchmark and the tests all use the same ones.
 
 :func:`train` trains one recipe on the same data as any other and reports images
 per second, wall time and test accuracy per epoch (:class:`EpochLog`).
@@ -19,7 +19,7 @@ import time
 from cnnbook import models
 
 PIPELINES = ("arrays", "tf.data")
-PRECISIONS = ("float32", "mixed_float16")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 DEVICES = ("CPU", "GPU")
 
 
@@ -34,8 +34,9 @@ class Recipe:
     jit_compile : passed to ``model.compile``; ``"auto"`` is Keras's default
         (XLA on, unless op determinism is on).
     steps_per_execution : training steps per call from Python into TensorFlow.
-    precision : ``"float32"`` or ``"mixed_float16"`` (float16 compute, float32
-        weights and output layer, loss scaling).
+    precision : ``"float32"``, ``"mixed_float16"`` (float16 compute, float32
+        weights and output layer, loss scaling) or ``"mixed_bfloat16"`` (the same
+        with bfloat16, which has float32's range, so needs no loss scaling).
     """
 
     pipeline: str = "arrays"
@@ -64,8 +65,11 @@ class Recipe:
 # The article's recipe: fit on NumPy arrays, batch 32, adam at its default rate.
 ARTICLE_RECIPE = Recipe()
 
-TUNED_BATCH_SIZE = 64
+TUNED_BATCH_SIZE = 128
 TUNED_STEPS_PER_EXECUTION = 32
+
+# x86 instructions that multiply bfloat16 numbers natively (/proc/cpuinfo flags).
+BFLOAT16_CPU_FLAGS = {"avx512_bf16", "amx_bf16"}
 
 
 def scaled_learning_rate(batch_size, base_rate=1e-3, base_batch_size=models.ARTICLE_BATCH_SIZE):
@@ -81,20 +85,63 @@ def scaled_learning_rate(batch_size, base_rate=1e-3, base_batch_size=models.ARTI
     return base_rate * math.sqrt(batch_size / base_batch_size)
 
 
-def tuned_recipe(device):
+def cpu_flags(cpuinfo="/proc/cpuinfo"):
+    """The instruction-set flags of this machine's processor (empty where /proc/cpuinfo isn't)."""
+    try:
+        with open(cpuinfo) as lines:
+            for line in lines:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def onednn_enabled():
+    """True when TensorFlow runs its oneDNN CPU kernels in this process.
+
+    TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, when it is imported: on by
+    default on x86 Linux, off after ``cnnbook.setup()`` unless ``onednn=True``.
+    """
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+    except ImportError:
+        return False
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def cpu_computes_bfloat16():
+    """True when training on this CPU gains from bfloat16.
+
+    That takes both the processor's bfloat16 instructions (AVX512-BF16 or AMX) and
+    TensorFlow's oneDNN kernels, the only ones that use them. Without either,
+    TensorFlow converts every bfloat16 number to float32 and back, and mixed
+    precision runs several times *slower* than float32.
+    """
+    return bool(cpu_flags() & BFLOAT16_CPU_FLAGS) and onednn_enabled()
+
+
+def tuned_recipe(device, cpu_bfloat16=None):
     """Our recipe for ``device`` (``"CPU"`` or ``"GPU"``, as ``cnnbook.setup()`` returns it).
 
-    On both: a ``tf.data`` pipeline, batches of 64 with the learning rate scaled by
-    the square-root rule and decayed along a cosine, 32 steps per execution
-    (batches of 128 were slower per image on our 2-core CPU). On a GPU only: mixed
-    precision (its tensor cores multiply float16 several times faster; a CPU
-    without them only pays for the conversions) and XLA (on our CPU it made the
-    training step slower; see the notebook "Training faster"). The batch size is
-    the same on both devices, so the accuracy measured on the CPU carries over.
+    On both: a ``tf.data`` pipeline, batches of 128 with the learning rate scaled by
+    the square-root rule and decayed along a cosine, and 32 steps per execution.
+    On a GPU: mixed precision in float16 (its tensor cores multiply float16 several
+    times faster) and XLA. On a CPU: no XLA (on our CPU it made the training step
+    slower; see the notebook "Training faster"), and mixed precision in bfloat16
+    only where the CPU computes it natively (``cpu_bfloat16``; by default
+    :func:`cpu_computes_bfloat16` decides), else float32. The batch size is the same
+    on both devices, so the accuracy measured on the CPU carries over.
     """
     if device not in DEVICES:
         raise ValueError(f"tuned_recipe: device must be one of {DEVICES}; got {device!r}")
     on_gpu = device == "GPU"
+    if on_gpu:
+        precision = "mixed_float16"
+    else:
+        if cpu_bfloat16 is None:
+            cpu_bfloat16 = cpu_computes_bfloat16()
+        precision = "mixed_bfloat16" if cpu_bfloat16 else "float32"
     return Recipe(
         pipeline="tf.data",
         batch_size=TUNED_BATCH_SIZE,
@@ -102,16 +149,17 @@ def tuned_recipe(device):
         cosine_decay=True,
         jit_compile=on_gpu,
         steps_per_execution=TUNED_STEPS_PER_EXECUTION,
-        precision="mixed_float16" if on_gpu else "float32",
+        precision=precision,
     )
 
 
 def build_cnn(precision="float32"):
     """The article's CNN (uncompiled weights fresh) built in ``precision``.
 
-    Under ``"mixed_float16"`` the layers compute in float16 and keep float32
-    weights, except the output layer, which stays entirely float32: a softmax in
-    float16 rounds small probabilities to 0, and the loss takes their logarithm.
+    Under ``"mixed_float16"`` (or ``"mixed_bfloat16"``) the layers compute in
+    float16 (bfloat16) and keep float32 weights, except the output layer, which stays
+    entirely float32: a softmax in 16 bits rounds small probabilities to 0, and the
+    loss takes their logarithm.
     The global dtype policy is restored afterwards.
     """
     import keras
@@ -137,9 +185,10 @@ def compile_for(model, recipe, steps_per_epoch, epochs):
     """Compile ``model`` with the article's loss and metric and ``recipe``'s optimizer settings.
 
     The cosine decay needs the run's length: ``steps_per_epoch * epochs`` steps.
-    Under mixed precision adam is wrapped in a ``LossScaleOptimizer``: it scales
+    Under ``"mixed_float16"`` adam is wrapped in a ``LossScaleOptimizer``: it scales
     the loss up before the gradients are taken, so that small float16 gradients
-    don't round to zero, and scales them back down before the update.
+    don't round to zero, and scales them back down before the update. bfloat16
+    keeps float32's exponent range, so it needs no loss scaling.
     """
     import keras
 
