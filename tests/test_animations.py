@@ -69,6 +69,16 @@ def test_pool_animation_embeds_one_frame_per_window():
     assert first_image(html) == "max pooling picks &lt;winners&gt;"
 
 
+def test_player_loads_nothing_from_other_sites():
+    """The book works offline: no Font Awesome from a CDN; every button shows a Unicode symbol."""
+    html = animations.to_html(animations.pool_animation(IMAGE[:4, :4], size=2), alt="max pooling of a 4x4 array")
+    assert not re.search(r"""(href|src)=["']?(https?:)?//""", html), "the player links a file from another site"
+    assert "fa fa-" not in html, "an icon still needs Font Awesome"
+    buttons = re.findall(r'<button title="([^"]+)"[^>]*>\s*([^<]+)</button>', html)
+    assert dict(buttons)["Play"] == "\u25b6\ufe0e" and dict(buttons)["Pause"] == "\u275a\u275a"
+    assert len(buttons) == len(animations.BUTTON_SYMBOLS) == 9
+
+
 def test_to_html_wants_a_real_description():
     with pytest.raises(ValueError, match="alt must describe the animation"):
         animations.to_html(None, alt="animation")  # checked before anything is drawn

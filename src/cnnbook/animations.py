@@ -33,16 +33,47 @@ def float_plane(fn, name, image):
     return image
 
 
+# The player's Font Awesome icons, drawn with characters that common fonts have
+# (ASCII, and triangles from Unicode's geometric shapes; U+FE0E asks for the plain
+# text glyph rather than a coloured emoji). The media-control symbols U+23E9 to U+23EF
+# would be closer, but many fonts lack them and show empty boxes.
+PLAY, BACK = "\u25b6\ufe0e", "\u25c0\ufe0e"
+BUTTON_SYMBOLS = {
+    "fa fa-minus": "\u2212",
+    "fa fa-fast-backward": f"|{BACK}{BACK}",
+    "fa fa-step-backward": f"|{BACK}",
+    "fa fa-play fa-flip-horizontal": BACK,
+    "fa fa-pause": "\u275a\u275a",
+    "fa fa-play": PLAY,
+    "fa fa-step-forward": f"{PLAY}|",
+    "fa fa-fast-forward": f"{PLAY}{PLAY}|",
+    "fa fa-plus": "+",
+}
+
+
+def _button_symbol(icon):
+    if icon[1] not in BUTTON_SYMBOLS:
+        raise ValueError(f"to_html: matplotlib's player has an icon this book doesn't know: {icon[1]!r}")
+    return BUTTON_SYMBOLS[icon[1]]
+
+
 def to_html(anim, alt):
     """The animation as a self-contained HTML player (matplotlib's ``to_jshtml``), plus alt text.
 
     matplotlib's player starts from an ``<img>`` with neither ``src`` nor ``alt``; its
     script fills in the frames. We give that image the first frame and a description,
     so that screen readers, and pages shown without JavaScript, still get a picture.
+
+    The player also links Font Awesome 4 from a CDN for its buttons' icons. We drop that
+    link, since the book must load nothing from other sites, and write each icon as a
+    Unicode symbol instead, which every browser draws without any font download: in
+    the book, in Jupyter and in Colab alike.
     """
     if not isinstance(alt, str) or len(alt.strip()) < 20:
         raise ValueError(f"to_html: alt must describe the animation in at least 20 characters; got {alt!r}")
     player = anim.to_jshtml(default_mode="once")
+    player = re.sub(r'<link rel="stylesheet"\s+href="[^"]*font-awesome[^"]*">\s*', "", player)
+    player = re.sub(r'<i class="(fa [^"]+)"></i>', _button_symbol, player)
     first = re.search(r'frames\[0\] = "(data:image/png;base64,[^"]*)"', player)
     image = re.search(r'<img id="(_anim_img\w+)">', player)
     if first is None or image is None:
