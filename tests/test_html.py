@@ -76,14 +76,13 @@ def notebook_pages():
 
 
 @pytest.mark.parametrize("page", notebook_pages(), ids=page_id)
-def test_notebook_pages_show_figures_and_launch_in_colab(page):
+def test_notebook_pages_show_figures_and_colab_badge(page):
+    """The launch buttons are checked in test_launch_links.py."""
     soup = parse(page)
     figures = [img for img in soup.find_all("img") if img.find_parent(class_="cell_output")]
     assert len(figures) >= 2, f"{page_id(page)} shows {len(figures)} figures"
     owner_repo = REPOSITORY_URL.removeprefix("https://github.com/")
     colab = f"https://colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/notebooks/{page.stem}.ipynb"
-    launch_buttons = [a["href"] for a in soup.find_all("a", href=True, title="Launch on Colab")]
-    assert launch_buttons == [colab], f"{page_id(page)}: Colab launch button {launch_buttons}, expected {colab}"
     badges = [a["href"] for a in soup.select("a.reference.external[href]") if "colab-badge" in str(a)]
     assert badges == [colab], f"{page_id(page)}: 'Open in Colab' badge links {badges}, expected {colab}"
 
