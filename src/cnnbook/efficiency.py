@@ -8,23 +8,12 @@ uses that package when it is installed and TensorFlow's deprecated copy otherwis
 
 import contextlib
 import io
-import logging
 import time
 import warnings
 
 import numpy as np
 
-
-@contextlib.contextmanager
-def quiet_tensorflow_logger():
-    """Silence TensorFlow's Python logger (INFO and WARNING lines) inside a ``with`` block."""
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+from cnnbook.env import quiet_tensorflow_logger
 
 
 def count_macs(model):

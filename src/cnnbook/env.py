@@ -5,8 +5,10 @@ TensorFlow is imported, because TensorFlow reads its logging variables only once
 at import time.
 """
 
+import contextlib
 import importlib.metadata
 import importlib.util
+import logging
 import os
 import platform
 import re
@@ -62,6 +64,18 @@ def quiet_tensorflow(onednn=False):
             "still appear. Restart the kernel and run the setup cell first.",
             stacklevel=3,
         )
+
+
+@contextlib.contextmanager
+def quiet_tensorflow_logger():
+    """Silence TensorFlow's Python logger (INFO and WARNING lines) inside a ``with`` block."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def install_colab_extras(packages=COLAB_EXTRA_PACKAGES):

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 from scipy.special import gammaln, logsumexp
 
-from cnnbook.efficiency import quiet_tensorflow_logger
+from cnnbook.env import quiet_tensorflow_logger
 
 
 class DPSequential(keras.Sequential):
