@@ -93,6 +93,27 @@ def test_bfloat16_needs_onednn():
     assert training.cpu_computes_bfloat16() is False
 
 
+@pytest.mark.parametrize(
+    "flags, onednn, version, expected",
+    [
+        ({"avx512_bf16", "avx2"}, True, "2.21.0", True),
+        ({"amx_bf16"}, True, "2.22.1", True),
+        ({"avx2"}, True, "2.21.0", False),  # no bfloat16 instructions
+        ({"avx512_bf16"}, False, "2.21.0", False),  # oneDNN off
+        ({"avx512_bf16"}, True, "2.20.0", False),  # measured slower in bfloat16 on TF 2.20
+    ],
+)
+def test_cpu_computes_bfloat16_needs_the_instructions_onednn_and_a_recent_tensorflow(
+    monkeypatch, flags, onednn, version, expected
+):
+    import tensorflow as tf
+
+    monkeypatch.setattr(training, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(training, "onednn_enabled", lambda: onednn)
+    monkeypatch.setattr(tf, "__version__", version)
+    assert training.cpu_computes_bfloat16() is expected
+
+
 @pytest.mark.parametrize("setting, expected", [("1", True), ("0", False)])
 def test_onednn_enabled_follows_the_setting_tensorflow_was_imported_with(setting, expected):
     code = "from cnnbook import training; import tensorflow; print(training.onednn_enabled())"
