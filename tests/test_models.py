@@ -10,6 +10,7 @@ def test_article_cnn_layers_and_parameter_count():
     model = models.build_article_cnn()
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
+    assert [layer.name for layer in model.layers] == list(models.ARTICLE_LAYER_NAMES)
     assert [layer.count_params() for layer in model.layers] == [320, 0, 18496, 0, 0, 102464, 650]
     assert model.count_params() == 121_930
     assert model.output_shape == (None, 10)
@@ -41,6 +42,12 @@ def test_training_learns_on_a_small_real_subset():
     assert accuracy > 0.8
 
 
+def test_layer_names_do_not_depend_on_what_was_built_before():
+    """Keras numbers unnamed layers per process; the article's CNN names its own."""
+    first, second = models.build_article_cnn(), models.build_article_cnn()
+    assert [layer.name for layer in first.layers] == [layer.name for layer in second.layers]
+
+
 def test_trained_article_cnn_trains_once_then_loads(tmp_path, monkeypatch):
     """The cache round trip, with a 1-epoch recipe on a small real subset to stay fast."""
     from cnnbook import data
@@ -48,8 +55,8 @@ def test_trained_article_cnn_trains_once_then_loads(tmp_path, monkeypatch):
     (x_train, y_train), (x_test, y_test) = data.load_mnist()
     monkeypatch.setattr(data, "load_mnist", lambda: ((x_train[:3000], y_train[:3000]), (x_test, y_test)))
     first = models.trained_article_cnn(epochs=1, cache_dir=tmp_path)
-    saved = list(tmp_path.glob("article_cnn-e1-s0-*.keras"))
-    assert len(saved) == 1
+    saved = list(tmp_path.glob("article_cnn-*.keras"))
+    assert [path.name for path in saved] == [f"article_cnn-v{models.CACHE_FORMAT}-e1-s0.keras"]
     stamp = saved[0].stat().st_mtime_ns
     monkeypatch.setattr(models, "train_article_cnn", lambda *a, **k: pytest.fail("must load, not retrain"))
     second = models.trained_article_cnn(epochs=1, cache_dir=tmp_path)
@@ -58,11 +65,39 @@ def test_trained_article_cnn_trains_once_then_loads(tmp_path, monkeypatch):
     assert saved[0].stat().st_mtime_ns == stamp and list(tmp_path.iterdir()) == saved
 
 
-def test_trained_article_cnn_reports_a_broken_cache_file(tmp_path):
-    import keras
-    import tensorflow as tf
+def test_quick_mode_prefers_the_full_model_when_it_is_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNBOOK_QUICK", "1")
+    loaded = []
+    monkeypatch.setattr(models, "_load_cached", lambda path: loaded.append(path.name) or path)
+    monkeypatch.setattr(models, "train_article_cnn", lambda *a, **k: pytest.fail("must load, not retrain"))
+    for epochs in (models.QUICK_EPOCHS, models.ARTICLE_EPOCHS):
+        models.article_cnn_cache_path(epochs, cache_dir=tmp_path).write_bytes(b"")
+        models.trained_article_cnn(cache_dir=tmp_path)
+    v = models.CACHE_FORMAT
+    assert loaded == [f"article_cnn-v{v}-e{models.QUICK_EPOCHS}-s0.keras", f"article_cnn-v{v}-e5-s0.keras"]
+    monkeypatch.setenv("CNNBOOK_QUICK", "0")
+    models.trained_article_cnn(cache_dir=tmp_path)
+    assert loaded[-1] == f"article_cnn-v{v}-e5-s0.keras"
 
-    broken = tmp_path / f"article_cnn-e5-s0-tf{tf.__version__}-keras{keras.__version__}.keras"
+
+def test_only_the_article_cnn_goes_into_its_cache(tmp_path):
+    import keras
+
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name="dense_out")])
+    with pytest.raises(ValueError, match="expected the article's CNN"):
+        models.cache_article_cnn(other, epochs=5, cache_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_caching_never_replaces_a_file(tmp_path):
+    path = models.article_cnn_cache_path(5, cache_dir=tmp_path)
+    path.write_bytes(b"kept")
+    assert models.cache_article_cnn(models.build_article_cnn(), epochs=5, cache_dir=tmp_path) == path
+    assert path.read_bytes() == b"kept"
+
+
+def test_trained_article_cnn_reports_a_broken_cache_file(tmp_path):
+    broken = models.article_cnn_cache_path(5, cache_dir=tmp_path)
     broken.write_bytes(b"not a keras file")
     with pytest.raises(RuntimeError, match="move that file away"):
         models.trained_article_cnn(cache_dir=tmp_path)
