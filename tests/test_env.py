@@ -24,9 +24,30 @@ def test_setup_prints_one_version_line_and_silences_onednn_notice():
     import keras
     import tensorflow as tf
 
-    assert version_line.startswith(f"Python {sys.version.split()[0]} · TensorFlow {tf.__version__} · Keras {keras.__version__}")
+    assert version_line.startswith(f"Python {sys.version.split()[0]} · Keras {keras.__version__} on TensorFlow {tf.__version__}")
     assert device_line in {"device=CPU", "device=GPU"} and device_line[-3:] in version_line
+    assert version_line.endswith("· full runs")
     assert "oneDNN custom operations" not in result.stderr  # printed when TF_ENABLE_ONEDNN_OPTS is unset
+
+
+@pytest.mark.parametrize("value, quick", [("", False), ("0", False), ("off", False), ("1", True), ("True", True)])
+def test_quick_mode_follows_the_environment_variable(monkeypatch, value, quick):
+    monkeypatch.setenv("CNNBOOK_QUICK", value)
+    assert env.quick_mode() is quick
+    assert cnnbook.full_or_quick(60_000, 12_000) == (12_000 if quick else 60_000)
+
+
+def test_quick_mode_refuses_an_unclear_value(monkeypatch):
+    monkeypatch.setenv("CNNBOOK_QUICK", "fast")
+    with pytest.raises(ValueError, match=r"CNNBOOK_QUICK='fast': expected 1 \(quick mode\) or 0"):
+        env.quick_mode()
+
+
+def test_setup_quick_turns_the_quick_mode_on_and_says_so():
+    result = run_python("import cnnbook, os; cnnbook.setup(quick=True); print(os.environ['CNNBOOK_QUICK'])")
+    assert result.returncode == 0, result.stderr
+    version_line, value = result.stdout.strip().splitlines()
+    assert version_line.endswith("· quick mode") and value == "1"
 
 
 def test_without_setup_tensorflow_prints_the_onednn_notice():
@@ -151,6 +172,13 @@ def test_setup_prints_the_warning_after_the_version_line(monkeypatch, capsys):
 def test_release_refuses_what_is_not_a_version(version):
     with pytest.raises(ValueError, match="expected a version"):
         env.release(version)
+
+
+def test_ci_starts_from_an_empty_home():
+    """A warm model cache or ~/.keras hid failures once: CI must run as a new user would."""
+    script = (REPO_ROOT / ".ci" / "run").read_text()
+    assert 'HOME="$(mktemp -d)"' in script and "export HOME" in script
+    assert script.index("export HOME") < script.index("make test")
 
 
 def test_ci_runs_the_colab_drift_guard():

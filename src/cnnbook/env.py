@@ -122,14 +122,82 @@ def untested_version_warnings(installed, tested=TESTED_VERSIONS):
     return lines
 
 
+QUICK_VARIABLE = "CNNBOOK_QUICK"
+_QUICK_VALUES = {"": False, "0": False, "false": False, "no": False, "off": False,
+                 "1": True, "true": True, "yes": True, "on": True}
+
+
+def quick_mode():
+    """True when the environment variable ``CNNBOOK_QUICK`` asks for the quick mode.
+
+    The quick mode trains on smaller subsets and for fewer epochs, so that a first
+    run on a laptop or Colab CPU takes minutes instead of tens of minutes. Every
+    assertion in the book holds in both modes; only the measured numbers change.
+    ``CNNBOOK_QUICK=1`` (or ``true``, ``yes``, ``on``) turns it on; unset, empty or
+    ``0`` leaves the full runs. ``cnnbook.setup(quick=True)`` sets it from a notebook.
+    """
+    value = os.environ.get(QUICK_VARIABLE, "").strip().lower()
+    if value not in _QUICK_VALUES:
+        raise ValueError(
+            f"{QUICK_VARIABLE}={os.environ[QUICK_VARIABLE]!r}: expected 1 (quick mode) or 0 (full runs); "
+            f"fix it with `export {QUICK_VARIABLE}=1` or `unset {QUICK_VARIABLE}`"
+        )
+    return _QUICK_VALUES[value]
+
+
+def full_or_quick(full, quick):
+    """``full`` normally, ``quick`` in the quick mode (:func:`quick_mode`).
+
+    >>> full_or_quick(60_000, 12_000)  # doctest: +SKIP
+    60000
+    """
+    return quick if quick_mode() else full
+
+
+def backend_name():
+    """The Keras backend this process uses (``"tensorflow"``, ``"jax"`` or ``"torch"``).
+
+    Read from ``KERAS_BACKEND`` (Keras's own switch) without importing Keras.
+    """
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def framework_version(backend):
+    """``"TensorFlow 2.21.0"``, ``"JAX 0.7.2"`` or ``"PyTorch 2.13.0"``: the backend's library and version."""
+    if backend == "tensorflow":
+        import tensorflow as framework
+
+        return f"TensorFlow {framework.__version__}"
+    if backend == "jax":
+        import jax as framework
+
+        return f"JAX {framework.__version__}"
+    if backend == "torch":
+        import torch as framework
+
+        return f"PyTorch {framework.__version__}"
+    raise ValueError(f"framework_version: backend must be 'tensorflow', 'jax' or 'torch'; got {backend!r}")
+
+
 def training_device():
-    """Return ``"GPU"`` if TensorFlow sees a GPU, else ``"CPU"``."""
+    """Return ``"GPU"`` if the Keras backend sees a GPU, else ``"CPU"``."""
+    backend = backend_name()
+    if backend == "jax":
+        import jax
+
+        return "GPU" if any(device.platform == "gpu" for device in jax.devices()) else "CPU"
+    if backend == "torch":
+        import torch
+
+        return "GPU" if torch.cuda.is_available() else "CPU"
     import tensorflow as tf
 
     return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
 
 
-def setup(seed=0, deterministic=False, onednn=False):
+def setup(seed=0, deterministic=False, onednn=False, quick=None):
     """Prepare the notebook: quiet logs, Colab extras, seeds, device.
 
     Parameters
@@ -142,39 +210,51 @@ def setup(seed=0, deterministic=False, onednn=False):
         (and XLA is then off). On a GPU it stays off: some GPU kernels have no
         deterministic version (TensorFlow then raises an error), and results
         differ between GPU models anyway, so the notebooks assert thresholds.
+        It is TensorFlow's switch: under the JAX and PyTorch backends it does nothing.
     onednn : bool
         Keep TensorFlow's oneDNN CPU kernels, its default on x86 Linux. They are
         faster, and the only ones that use a CPU's bfloat16 instructions, but
         TensorFlow then prints a notice to stderr when it starts, so by default
         the book's notebooks switch them off. No effect on a GPU.
+    quick : bool or None
+        ``True`` turns on the quick mode (smaller subsets, fewer epochs; see
+        :func:`quick_mode`) for this process; ``None`` leaves it as the environment
+        variable ``CNNBOOK_QUICK`` says.
 
     Returns
     -------
     str
         The device Keras will train on, ``"GPU"`` or ``"CPU"``.
 
-    Prints one line with the Python, TensorFlow and Keras versions and the device,
-    then one warning line for each package outside the tested versions (none on the
+    Prints one line with the Python, Keras and backend versions, the device and the
+    mode, then one warning line for each package outside the tested versions (none on the
     versions the book pins, so stored outputs don't change).
     """
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"setup: seed must be a non-negative int; got {seed!r}")
+    if quick not in (None, True, False):
+        raise ValueError(f"setup: quick must be True, False or None; got {quick!r}")
+    if quick is not None:
+        os.environ[QUICK_VARIABLE] = "1" if quick else "0"
+    mode = "quick mode" if quick_mode() else "full runs"
     quiet_tensorflow(onednn=onednn)
     if in_colab():
         install_colab_extras()
 
     import keras
-    import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
+    backend = keras.backend.backend()
     device = training_device()
-    if deterministic and device == "CPU":
+    if deterministic and device == "CPU" and backend == "tensorflow":
+        import tensorflow as tf
+
         tf.config.experimental.enable_op_determinism()
     where = "Colab" if in_colab() else "local"
     cores = f" ({os.cpu_count()} cores)" if device == "CPU" else ""
     print(
-        f"Python {platform.python_version()} · TensorFlow {tf.__version__} · "
-        f"Keras {keras.__version__} · {where} · training on {device}{cores}"
+        f"Python {platform.python_version()} · Keras {keras.__version__} on {framework_version(backend)} · "
+        f"{where} · training on {device}{cores} · {mode}"
     )
     # stdout, not a warning: a stored stderr output would fail nbval.
     for line in untested_version_warnings(installed_versions()):
