@@ -1,5 +1,8 @@
 """The notebooks follow the book's skeleton and are stored as nbval will re-run them."""
 
+import re
+
+import nbformat
 import pytest
 
 from book import NOTEBOOKS, cell_tags, read_notebook
@@ -81,3 +84,93 @@ def test_exercises_use_solution_markers_and_self_checks(notebook):
         assert all(output.output_type == "stream" for output in following.outputs), "the check shows only its line"
     marked = [cell for cell in cells if "### BEGIN SOLUTION" in cell.source]
     assert all("solution" in cell_tags(cell) for cell in marked), "cells with markers must be tagged 'solution'"
+
+
+# What a checked output (one nbval compares) may not contain, because it differs from
+# machine to machine or with what ran before in the kernel.
+MACHINE_FACTS = {
+    "a CPU instruction flag or model": re.compile(r"\b(?:avx\w*|amx\w*|sse\d\w*|Xeon|EPYC|Ryzen|Core\(TM\))", re.I),
+    "a core count": re.compile(r"\(\d+ cores?\)|\b\d+ (?:CPU )?cores?\b|\b\d+ CPUs\b", re.I),
+    "an absolute path (only /tmp/... is sanitised)": re.compile(r"(?<![\w.:/<])/(?!tmp/)[\w.-]+/[\w.-]+"),
+    "the load average": re.compile(r"load average", re.I),
+}
+
+
+def keras_auto_name_pattern():
+    """Names Keras gives unnamed layers and models after the first: ``dense_1``, ``conv2d_3`` ...
+
+    Keras names a layer after its class in snake case (``MaxPooling2D`` ->
+    ``max_pooling2d``) and adds ``_N`` from a counter shared by the whole process.
+    """
+    import keras
+
+    def snake(name):
+        name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+        return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+    classes = {snake(name) for name, value in vars(keras.layers).items() if isinstance(value, type)}
+    classes |= {"sequential", "functional", "model", "input_layer"}
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, classes), key=len, reverse=True)) + r")_\d+\b")
+
+
+def output_text(output):
+    """Every piece of text an output shows or stores, glued values included."""
+    parts = [output.get("text", "")]
+    for mime, value in output.get("data", {}).items():
+        if mime.startswith("text/") or mime.endswith(("/text/plain", "/text/html", "/text/markdown")):
+            parts.append(value if isinstance(value, str) else "".join(value))
+    return "\n".join(parts)
+
+
+def machine_dependent_outputs(notebook):
+    """``(cell index, what, text found)`` for each checked output that depends on the machine."""
+    patterns = {**MACHINE_FACTS, "a Keras auto-name (name the layer)": keras_auto_name_pattern()}
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or "nbval-ignore-output" in cell_tags(cell):
+            continue
+        text = "\n".join(output_text(output) for output in cell.outputs)
+        for what, pattern in patterns.items():
+            match = pattern.search(text)
+            if match:
+                found.append((index, what, match.group(0)))
+    return found
+
+
+def test_checked_outputs_hold_on_every_machine(notebook):
+    found = machine_dependent_outputs(notebook)
+    assert not found, (
+        "checked outputs that differ between machines or kernels; print them in an "
+        "nbval-ignore-output cell, or name the layers:\n"
+        + "\n".join(f"  cell {index}: {what}: {text!r}" for index, what, text in found)
+    )
+
+
+def _notebook_with_output(text, tags=()):
+    cell = nbformat.v4.new_code_cell("print(...)", metadata={"tags": list(tags)})
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+@pytest.mark.parametrize(
+    "text, what",
+    [
+        ("CPU flags: amx_bf16, avx512_bf16", "a CPU instruction flag or model"),
+        ("AMD EPYC 9B14", "a CPU instruction flag or model"),
+        ("training on CPU (2 cores)", "a core count"),
+        ("saved to /root/.cache/cnnbook/model.keras", "an absolute path (only /tmp/... is sanitised)"),
+        ("│ dense_1 (Dense) │ (None, 10) │ 650 │", "a Keras auto-name (name the layer)"),
+        ("max_pooling2d_3", "a Keras auto-name (name the layer)"),
+    ],
+)
+def test_the_machine_check_catches_what_it_must(text, what):
+    assert [found[1] for found in machine_dependent_outputs(_notebook_with_output(text))] == [what]
+    assert machine_dependent_outputs(_notebook_with_output(text, tags=["nbval-ignore-output"])) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["conv1, pool1, dense_out: 121,930 parameters", "saved to /tmp/PATH", "1/2 of the digits", "https://example.org/a/b"],
+)
+def test_the_machine_check_lets_portable_text_through(text):
+    assert machine_dependent_outputs(_notebook_with_output(text)) == []
