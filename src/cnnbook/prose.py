@@ -2,7 +2,9 @@
 
 The prose never types a measured number: a cell calls ``glue("test_accuracy",
 f"{accuracy:.2%}")`` and the markdown cites it as ``{glue:text}`test_accuracy```
-(a chapter page in ``book/`` cites ``{glue:text}`../notebooks/04_1_cnn_on_mnist.ipynb::test_accuracy```).
+(a chapter page in ``book/`` cites
+``{glue:text}`/notebooks/04_1_cnn_on_mnist.ipynb::test_accuracy:s```: the path from
+the book's root, and a format spec, without which MyST-NB 1.4 misreads the key).
 When the book is built, MyST-NB reads the stored value from the notebook's outputs,
 so the text and the outputs come from the same run.
 """
