@@ -17,10 +17,9 @@ import os
 import statistics
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from cnnbook.env import import_tensorflow_quietly
 
-import numpy as np  # noqa: E402
+import_tensorflow_quietly()  # before cnnbook.models, which imports Keras and TensorFlow
 
 from cnnbook import data, explain, models  # noqa: E402
 

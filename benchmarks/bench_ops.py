@@ -22,12 +22,12 @@ import platform
 import statistics
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from cnnbook.env import import_tensorflow_quietly
+
+tf = import_tensorflow_quietly()  # before Keras, which imports TensorFlow
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from cnnbook import ops  # noqa: E402
 

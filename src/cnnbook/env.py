@@ -78,6 +78,74 @@ def quiet_tensorflow_logger():
         logger.setLevel(level)
 
 
+# Lines TensorFlow writes to the process's stderr while it starts on a machine without
+# CUDA drivers. They come from absl before its logging is initialised, so
+# TF_CPP_MIN_LOG_LEVEL does not reach them, and CUDA_VISIBLE_DEVICES="" does not
+# stop them either (both checked on TensorFlow 2.21).
+_ABSL_PREINIT_BANNER = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+)
+_NO_CUDA_DRIVER = re.compile(
+    r"I\d{4} [\d:.]+ +\d+ cudart_stub\.cc:\d+\] Could not find cuda drivers on your machine, "
+    r"GPU will not be used\."
+)
+_CUINIT_FAILED = re.compile(r"E\d{4} [\d:.]+ +\d+ cuda_platform\.cc:\d+\] failed call to cuInit: .*")
+
+
+def without_tensorflow_startup_noise(lines):
+    """``lines`` without TensorFlow's start-up noise on a machine with no CUDA driver.
+
+    The noise is absl's "before absl::InitializeLog()" banner, cudart_stub's "Could
+    not find cuda drivers", and the failed ``cuInit`` that follows it, but that one
+    only when the "Could not find cuda drivers" line is there too: on a machine that
+    has CUDA drivers, a failing ``cuInit`` is a real error and stays.
+    """
+    no_driver = any(_NO_CUDA_DRIVER.fullmatch(line) for line in lines)
+    return [
+        line for line in lines
+        if not (_ABSL_PREINIT_BANNER.fullmatch(line) or _NO_CUDA_DRIVER.fullmatch(line)
+                or (no_driver and _CUINIT_FAILED.fullmatch(line)))
+    ]
+
+
+def import_tensorflow_quietly():
+    """Import TensorFlow and find its devices without its start-up lines; return the module.
+
+    For scripts, such as the benchmarks, whose output should start with their own
+    lines. Sets the variables of ``QUIET_ENVIRONMENT`` where they are unset (so a
+    caller can still choose, say, ``TF_ENABLE_ONEDNN_OPTS=1``). While TensorFlow loads
+    and lists its devices, the process's stderr (file descriptor 2, where C++ writes)
+    goes to a temporary file; afterwards every line of it is written back to stderr
+    except the noise that :func:`without_tensorflow_startup_noise` drops, so real
+    errors and warnings still show. If TensorFlow was already imported, it only
+    returns it.
+    """
+    import tempfile
+
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    for name, value in QUIET_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # cuInit runs here, not at import
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved_stderr, 2)
+            os.close(saved_stderr)
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines()
+            kept = without_tensorflow_startup_noise(lines)
+            if kept:
+                print("\n".join(kept), file=sys.stderr, flush=True)
+    return tf
+
+
 def install_colab_extras(packages=COLAB_EXTRA_PACKAGES):
     """pip-install the packages Colab lacks, skipping those already present."""
     missing = [p for p in packages if importlib.util.find_spec(p.split("==")[0]) is None]
