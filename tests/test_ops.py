@@ -263,6 +263,85 @@ def test_float_dtypes_are_accepted_and_kept(dtype):
     assert_allclose(ops.conv2d(x, kernel), reference, rtol=1e-2, atol=1e-2)
 
 
+def ulps(error, exact):
+    """``error`` in units of float16's spacing at ``exact``."""
+    return np.abs(error) / np.spacing(np.abs(exact).astype("float16"))
+
+
+def test_float16_sums_accumulate_in_float32():
+    # Bias gradients sum grad_out over every sample (and pixel): a long axis. Summed
+    # in float16, each small term is rounded against a large running sum.
+    rng = np.random.default_rng(11)
+    n = 20_000
+    x = rng.uniform(0, 1, (n, 3)).astype("float16")
+    w = rng.standard_normal((3, 2)).astype("float16")
+    grad_out = (0.01 * rng.uniform(-1, 0.5, (n, 2))).astype("float16")
+    grad_x, grad_w, grad_b = ops.dense_backward(x, w, grad_out)
+    assert grad_x.dtype == grad_w.dtype == grad_b.dtype == np.float16
+    exact_b = grad_out.astype("float64").sum(axis=0)
+    exact_w = x.astype("float64").T @ grad_out.astype("float64")
+    # The old way, summing in float16, is tens or hundreds of float16 steps off; ours
+    # is within one.
+    assert ulps(grad_out.sum(axis=0) - exact_b, exact_b).min() > 20
+    assert ulps(grad_b - exact_b, exact_b).max() <= 1
+    assert ulps(grad_w - exact_w, exact_w).max() <= 1
+
+    images = rng.uniform(0, 1, (16, 28, 28, 1)).astype("float16")
+    kernel = rng.standard_normal((3, 3, 1, 2)).astype("float16")
+    grad_maps = (0.01 * rng.uniform(-1, 0.5, (16, 26, 26, 2))).astype("float16")
+    _, grad_kernel, grad_bias = ops.conv2d_backward(images, kernel, grad_maps)
+    exact_bias = grad_maps.astype("float64").sum(axis=(0, 1, 2))
+    exact_kernel = ops.conv2d_backward(images.astype("float64"), kernel.astype("float64"),
+                                       grad_maps.astype("float64"))[1]
+    assert ulps(grad_maps.reshape(-1, 2).sum(axis=0) - exact_bias, exact_bias).min() > 20
+    assert ulps(grad_bias - exact_bias, exact_bias).max() <= 1
+    assert ulps(grad_kernel - exact_kernel, exact_kernel).max() <= 1
+
+
+def test_max_pool2d_propagates_nan_where_tensorflow_skips_it():
+    nan = np.nan
+    x = np.array([[1, nan, 4, 5, nan, nan], [2, 3, 6, 7, nan, nan]], "float32")[None, :, :, None]
+    assert_allclose(ops.max_pool2d(x)[0, :, :, 0], [[nan, 7, nan]])
+    grad = ops.max_pool2d_backward(x, np.ones((1, 1, 3, 1), "float32"))[0, :, :, 0]
+    # Each window's gradient goes to what max_pool2d returned: its first NaN, or its maximum.
+    assert_allclose(grad, [[0, 1, 0, 0, 1, 0], [0, 0, 0, 1, 0, 0]])
+    # TensorFlow's CPU kernel (the docstring's claim): NaN skipped, the lowest float
+    # for a window of NaNs only.
+    with tf.device("/CPU:0"):
+        theirs = keras_np(keras.layers.MaxPooling2D()(x))
+    assert_allclose(theirs[0, :, :, 0], [[3, 7, np.finfo("float32").min]])
+
+
+@pytest.mark.parametrize("pool_size, stride", [(3, 1), (2, 1), (4, 3)])
+def test_max_pool2d_same_over_minus_infinity_keeps_the_gradient(pool_size, stride):
+    x = np.full((1, 5, 5, 2), -np.inf, "float32")
+    x[0, 3, 1, 1] = 0.5  # one finite pixel among the -inf
+    args = (pool_size, stride, "same")
+    assert np.all(ops.max_pool2d(x, *args)[..., 0] == -np.inf)  # the true maximum
+    grad_out = np.random.default_rng(12).uniform(1, 2, ops.max_pool2d(x, *args).shape)
+    grad_out = grad_out.astype("float32")
+    ours = ops.max_pool2d_backward(x, grad_out, *args)
+    # Every window sends its gradient to one of its real pixels: none is lost.
+    assert_allclose(ours.sum(axis=(1, 2)), grad_out.sum(axis=(1, 2)), rtol=1e-6)
+    (expected,) = tape_gradients(lambda t: keras.ops.max_pool(t, *args), [x], grad_out)
+    assert_allclose(ours, expected, rtol=1e-6)
+
+
+def test_an_empty_batch_gives_empty_results():
+    images, kernel = np.zeros((0, 6, 6, 3), "float32"), K
+    assert ops.conv2d(images, kernel, np.zeros(4, "float32")).shape == (0, 4, 4, 4)
+    grads = ops.conv2d_backward(images, kernel, np.zeros((0, 4, 4, 4), "float32"))
+    assert [g.shape for g in grads] == [(0, 6, 6, 3), (3, 3, 3, 4), (4,)]
+    assert not grads[1].any() and not grads[2].any()  # no sample, no gradient
+    for forward, backward in ((ops.max_pool2d, ops.max_pool2d_backward),
+                              (ops.avg_pool2d, ops.avg_pool2d_backward)):
+        assert forward(images, 2, padding="same").shape == (0, 3, 3, 3)
+        assert backward(images, np.zeros((0, 3, 3, 3), "float32"), 2, padding="same").shape == (0, 6, 6, 3)
+    assert ops.dense(np.zeros((0, 3), "float32"), np.zeros((3, 2), "float32")).shape == (0, 2)
+    assert ops.softmax(np.zeros((0, 10), "float32")).shape == (0, 10)
+    assert ops.flatten(images).shape == (0, 108)
+
+
 # ----------------------------------------------------------------------------
 # Backward passes against tf.GradientTape.
 # ----------------------------------------------------------------------------
@@ -531,6 +610,74 @@ BAD_INPUTS = {
         lambda: ops.softmax_cross_entropy_backward(LOGITS, np.array([0, 1, 2])),
         r"labels must have shape \(2,\), .* got shape \(3,\)",
     ),
+    "conv2d kernel of height 0": (
+        lambda: ops.conv2d(X, np.zeros((0, 3, 3, 4), "float32")),
+        r"conv2d: kernel has length 0 along its kernel_height axis \(shape \(0, 3, 3, 4\)",
+    ),
+    "conv2d kernel of 0 filters": (
+        lambda: ops.conv2d(X, np.zeros((3, 3, 3, 0), "float32")),
+        r"kernel has length 0 along its out_channels axis .* every axis but the batch",
+    ),
+    "conv2d image of 0 channels": (
+        lambda: ops.conv2d(X[..., :0], K[:, :, :0]),
+        r"conv2d: x has length 0 along its channels axis \(shape \(2, 6, 6, 0\)",
+    ),
+    "conv2d_backward image of height 0, same": (
+        lambda: ops.conv2d_backward(X[:, :0], K, np.zeros((2, 0, 6, 4), "float32"), padding="same"),
+        r"conv2d_backward: x has length 0 along its height axis",
+    ),
+    "max_pool2d image of width 0": (
+        lambda: ops.max_pool2d(X[:, :, :0]),
+        r"max_pool2d: x has length 0 along its width axis",
+    ),
+    "avg_pool2d_backward image of 0 channels": (
+        lambda: ops.avg_pool2d_backward(X[..., :0], np.zeros((2, 3, 3, 0), "float32")),
+        r"avg_pool2d_backward: x has length 0 along its channels axis",
+    ),
+    "dense 0 features": (
+        lambda: ops.dense(np.zeros((2, 0), "float32"), np.zeros((0, 3), "float32")),
+        r"dense: x has length 0 along its features axis",
+    ),
+    "dense_backward 0 outputs": (
+        lambda: ops.dense_backward(LOGITS, np.zeros((3, 0), "float32"), np.zeros((2, 0), "float32")),
+        r"dense_backward: w has length 0 along its out_features axis",
+    ),
+    "softmax of 0 classes": (
+        lambda: ops.softmax(np.zeros((5, 0), "float32")),
+        r"softmax: z has length 0 along axis 1 \(shape \(5, 0\)\); a softmax needs at least one class",
+    ),
+    "log_softmax of 0 classes": (
+        lambda: ops.log_softmax(np.zeros((5, 0), "float32")),
+        r"log_softmax: z has length 0 along axis 1",
+    ),
+    "softmax axis out of range": (
+        lambda: ops.softmax(LOGITS, axis=2),
+        r"softmax: axis 2 is out of range for z of shape \(2, 3\); use an axis from -2 to 1",
+    ),
+    "log_softmax negative axis out of range": (
+        lambda: ops.log_softmax(LOGITS, axis=-3),
+        r"log_softmax: axis -3 is out of range for z of shape \(2, 3\)",
+    ),
+    "softmax float axis": (
+        lambda: ops.softmax(LOGITS, axis=1.0),
+        r"softmax: axis must be an integer or a tuple of integers; got 1.0",
+    ),
+    "softmax repeated axis": (
+        lambda: ops.softmax(LOGITS, axis=(1, -1)),
+        r"softmax: axis \(1, -1\) names the same axis twice",
+    ),
+    "softmax scalar": (
+        lambda: ops.softmax(np.float32(2.0)),
+        r"softmax: z must have at least one axis, .* got a scalar",
+    ),
+    "loss of 0 classes": (
+        lambda: ops.cross_entropy_from_logits(np.zeros((2, 0), "float32"), np.array([0, 0])),
+        r"cross_entropy_from_logits: logits has length 0 along its classes axis",
+    ),
+    "loss of an empty batch": (
+        lambda: ops.cross_entropy_from_logits(np.zeros((0, 3), "float32"), np.zeros(0, int)),
+        r"logits has no rows \(shape \(0, 3\)\); the mean loss over an empty batch is undefined",
+    ),
     "output_size stride 0": (
         lambda: ops.output_size(28, 3, stride=0),
         r"output_size: stride must be a positive integer; got 0",
@@ -544,8 +691,9 @@ BAD_INPUTS = {
 
 @pytest.mark.parametrize("call, message", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_bad_input_raises_a_helpful_value_error(call, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as error:
         call()
+    assert type(error.value) is ValueError  # our own, not NumPy's AxisError
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "int32", "int64", "bool"])

@@ -1,8 +1,9 @@
 r"""NumPy reference layers of a small CNN: forward and backward passes.
 
-Every function here computes exactly what the matching Keras layer computes, with
-plain NumPy, vectorised, so that a notebook can put our result next to Keras's and
-show they agree. The readable loop versions that teach each formula live in the
+Every function here computes what the matching Keras layer computes, with plain
+NumPy, vectorised, so that a notebook can put our result next to Keras's and show
+they agree. (One difference, at the edge: a NaN inside a max-pooling window gives
+NaN here, while TensorFlow's kernels skip it; see :func:`max_pool2d`.) The readable loop versions that teach each formula live in the
 notebooks; this module holds the fast, tested ones.
 
 Layout (channels-last, as in Keras):
@@ -12,6 +13,14 @@ Layout (channels-last, as in Keras):
   ``keras.layers.Conv2D(...).kernel``; biases: ``(C_out,)``;
 * dense weights: ``(in, out)``, the layout of ``keras.layers.Dense(...).kernel``;
 * class labels: integer class ids ``(N,)``, as in ``sparse_categorical_crossentropy``.
+
+Every axis but the batch must be non-empty; an empty batch (``N = 0``) gives an
+empty result, except in the loss, whose mean over no samples is undefined.
+
+Any floating-point dtype works, and the result has the inputs' dtype. float16 inputs
+are summed in float32 (matrix products, bias gradients, softmax denominators) and
+the result is rounded to float16 once: summed in float16, a bias gradient over a
+large batch loses most of its digits.
 
 Every ``*_backward`` function takes the upstream gradient ``grad_out`` =
 :math:`\partial L / \partial y` of a scalar loss :math:`L` with respect to the layer's
@@ -70,7 +79,8 @@ def _float_array(fn, name, a, axes=None):
             f"(8-bit images: {name}.astype('float32') / 255)."
         )
     if axes is not None:
-        ndim = len([axis for axis in axes.strip("()").split(",") if axis.strip()])
+        names = [axis.strip() for axis in axes.strip("()").split(",") if axis.strip()]
+        ndim = len(names)
         if a.ndim != ndim:
             hint = ""
             if axes == _IMAGE_AXES and a.ndim == 2:
@@ -78,6 +88,12 @@ def _float_array(fn, name, a, axes=None):
             elif axes == _IMAGE_AXES and a.ndim == 3:
                 hint = f"; for one image use {name}[None]"
             raise ValueError(f"{fn}: {name} must be {ndim}-D {axes}; got shape {a.shape}{hint}")
+        for axis_name, length in zip(names, a.shape):
+            if length == 0 and axis_name != "batch":
+                raise ValueError(
+                    f"{fn}: {name} has length 0 along its {axis_name} axis (shape {a.shape}, "
+                    f"axes {axes}); every axis but the batch needs at least one element"
+                )
     return a
 
 
@@ -98,8 +114,12 @@ def _labels_array(fn, labels, batch, classes):
     return labels
 
 
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def _is_positive_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value > 0
+    return _is_int(value) and value > 0
 
 
 def _positive_int(fn, name, value):
@@ -130,6 +150,25 @@ def _check_grad_out(fn, grad_out, expected_shape):
         raise ValueError(f"{fn}: grad_out must have the shape of the forward output, "
                          f"{tuple(expected_shape)}; got shape {grad_out.shape}")
     return grad_out
+
+
+# ----------------------------------------------------------------------------
+# Sums: float16 accumulates in float32.
+# ----------------------------------------------------------------------------
+
+
+def _matmul(a, b):
+    """``a @ b``; for float16, computed in float32 and rounded to float16 once."""
+    if np.result_type(a, b) == np.float16:
+        return (a.astype(np.float32) @ b.astype(np.float32)).astype(np.float16)
+    return a @ b
+
+
+def _sum(a, axis, keepdims=False):
+    """``a.sum(axis)``; for float16, accumulated in float32 and rounded to float16 once."""
+    if a.dtype == np.float16:
+        return a.sum(axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+    return a.sum(axis=axis, keepdims=keepdims)
 
 
 # ----------------------------------------------------------------------------
@@ -310,7 +349,7 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid"):
     """
     fn = "conv2d"
     x, kernel, geometry = _conv_inputs(fn, x, kernel, stride, padding)
-    out = _im2col(x, geometry) @ kernel.reshape(-1, kernel.shape[3])
+    out = _matmul(_im2col(x, geometry), kernel.reshape(-1, kernel.shape[3]))
     if bias is not None:
         bias = _float_array(fn, "bias", bias, "(out_channels,)")
         if bias.shape != (kernel.shape[3],):
@@ -356,12 +395,12 @@ def conv2d_backward(x, kernel, grad_out, stride=1, padding="valid"):
     c_out = kernel.shape[3]
     grad_out = _check_grad_out(fn, grad_out, (x.shape[0], *geometry.out, c_out))
     grad_rows = grad_out.reshape(-1, c_out)
-    grad_kernel = (_im2col(x, geometry).T @ grad_rows).reshape(kernel.shape)
-    grad_patches = grad_rows @ kernel.reshape(-1, c_out).T
+    grad_kernel = _matmul(_im2col(x, geometry).T, grad_rows).reshape(kernel.shape)
+    grad_patches = _matmul(grad_rows, kernel.reshape(-1, c_out).T)
     grad_x = _add_windows(
         grad_patches.reshape(x.shape[0], *geometry.out, *kernel.shape[:3]), x.shape, geometry
     )
-    return grad_x, grad_kernel, grad_rows.sum(axis=0)
+    return grad_x, grad_kernel, _sum(grad_rows, axis=0)
 
 
 # ----------------------------------------------------------------------------
@@ -379,7 +418,7 @@ def _pool_inputs(fn, x, pool_size, stride, padding):
 
 
 def max_pool2d(x, pool_size=2, stride=None, padding="valid"):
-    r"""Max pooling exactly as ``keras.layers.MaxPooling2D``.
+    r"""Max pooling as ``keras.layers.MaxPooling2D``.
 
     .. math:: y_{n,i,j,c} = \max_{0 \le u < p_h,\; 0 \le v < p_w}
               \tilde x_{n,\, s_h i + u,\, s_w j + v,\, c}
@@ -388,6 +427,17 @@ def max_pool2d(x, pool_size=2, stride=None, padding="valid"):
     other stride works too. With ``'same'`` padding, :math:`\tilde x` is padded with
     :math:`-\infty` (the padding never wins), split as in :func:`same_padding`.
     Output shape: ``(N, out_h, out_w, C)``.
+
+    On finite inputs this is exactly what MaxPooling2D computes. Two edges differ
+    from TensorFlow's CPU kernel (checked on TensorFlow 2.21), which starts every
+    window at the lowest finite float and keeps a value only if it is greater:
+
+    * a window holding a NaN gives NaN here (NumPy's ``max``; the JAX and PyTorch
+      backends propagate NaN too), so a broken value is not hidden; TensorFlow
+      skips NaN, and gives the lowest float (-3.4e38 in float32) for a window of
+      NaNs only;
+    * a window of :math:`-\infty` only gives :math:`-\infty` here, the lowest float
+      in TensorFlow.
     """
     x, geometry = _pool_inputs("max_pool2d", x, pool_size, stride, padding)
     return _windows(x, geometry, pad_value=-np.inf).max(axis=(3, 4))
@@ -402,8 +452,12 @@ def max_pool2d_backward(x, grad_out, pool_size=2, stride=None, padding="valid"):
     contributions.
 
     Ties: the gradient goes to the *first* maximum in row-major window order (top to
-    bottom, then left to right), one position per window. TensorFlow's CPU kernel
-    makes the same choice; on random float inputs ties do not occur.
+    bottom, then left to right), one position per window, and always to a real
+    pixel, never to the padding, even when the window's real pixels are all
+    :math:`-\infty`. TensorFlow's CPU kernel makes the same choices; on random float
+    inputs ties do not occur. A window holding a NaN sends its gradient to its first
+    NaN, the value :func:`max_pool2d` returns for it (TensorFlow, which skips NaN,
+    sends it to the largest number).
     """
     fn = "max_pool2d_backward"
     x, geometry = _pool_inputs(fn, x, pool_size, stride, padding)
@@ -411,17 +465,28 @@ def max_pool2d_backward(x, grad_out, pool_size=2, stride=None, padding="valid"):
     windows = _windows(x, geometry, pad_value=-np.inf)
     kh, kw = geometry.size
     flat = windows.transpose(0, 1, 2, 5, 3, 4).reshape(*windows.shape[:3], x.shape[3], kh * kw)
-    winner = flat.argmax(axis=-1)  # (N, out_h, out_w, C): first maximum of each window
+    # The candidates are the real pixels equal to the window's maximum (or NaN, which
+    # is then the maximum). Every window holds a real pixel, so argmax finds a True:
+    # the first candidate. A plain argmax could pick a padding cell when a window's
+    # real pixels are -inf, and the gradient would be lost.
+    is_real = _real_cells(x.shape[1:3], geometry).reshape(*geometry.out, 1, kh * kw)
+    is_maximum = (flat == flat.max(axis=-1, keepdims=True)) | np.isnan(flat)
+    winner = (is_maximum & is_real).argmax(axis=-1)  # (N, out_h, out_w, C)
     is_winner = np.arange(kh * kw) == winner[..., None]
     window_grads = np.where(is_winner, grad_out[..., None], 0)
     window_grads = window_grads.reshape(*flat.shape[:4], kh, kw).transpose(0, 1, 2, 4, 5, 3)
     return _add_windows(window_grads, x.shape, geometry)
 
 
+def _real_cells(image_hw, geometry):
+    """Which cells of each window are real pixels, not padding: bool ``(out_h, out_w, kh, kw)``."""
+    ones = np.ones((1, *image_hw, 1), dtype=bool)
+    return _windows(ones, geometry, pad_value=False)[0, ..., 0]
+
+
 def _window_counts(image_hw, geometry, dtype):
     """How many real (non-padding) pixels each window covers, shape ``(out_h, out_w, 1)``."""
-    ones = np.ones((1, *image_hw, 1), dtype=dtype)
-    return _windows(ones, geometry).sum(axis=(3, 4))[0]
+    return _real_cells(image_hw, geometry).sum(axis=(2, 3), dtype=dtype)[..., None]
 
 
 def avg_pool2d(x, pool_size=2, stride=None, padding="valid"):
@@ -435,7 +500,7 @@ def avg_pool2d(x, pool_size=2, stride=None, padding="valid"):
     ``'valid'`` padding :math:`|W_{ij}| = p_h p_w`. ``stride`` defaults to ``pool_size``.
     """
     x, geometry = _pool_inputs("avg_pool2d", x, pool_size, stride, padding)
-    sums = _windows(x, geometry).sum(axis=(3, 4))
+    sums = _sum(_windows(x, geometry), axis=(3, 4))
     return sums / _window_counts(x.shape[1:3], geometry, x.dtype)
 
 
@@ -479,7 +544,7 @@ def dense(x, w, b=None):
     """
     fn = "dense"
     x, w = _dense_inputs(fn, x, w)
-    y = x @ w
+    y = _matmul(x, w)
     if b is not None:
         b = _float_array(fn, "b", b, "(out_features,)")
         if b.shape != (w.shape[1],):
@@ -501,7 +566,7 @@ def dense_backward(x, w, grad_out):
     fn = "dense_backward"
     x, w = _dense_inputs(fn, x, w)
     grad_out = _check_grad_out(fn, grad_out, (x.shape[0], w.shape[1]))
-    return grad_out @ w.T, x.T @ grad_out, grad_out.sum(axis=0)
+    return _matmul(grad_out, w.T), _matmul(x.T, grad_out), _sum(grad_out, axis=0)
 
 
 def relu(x):
@@ -530,7 +595,7 @@ def flatten(x):
     x = np.asarray(x)
     if x.ndim < 1:
         raise ValueError(f"flatten: x must have a batch axis, at least 1-D; got shape {x.shape}")
-    return x.reshape(x.shape[0], -1)
+    return x.reshape(x.shape[0], math.prod(x.shape[1:]))
 
 
 # ----------------------------------------------------------------------------
@@ -538,16 +603,41 @@ def flatten(x):
 # ----------------------------------------------------------------------------
 
 
+def _softmax_input(fn, z, axis):
+    """``z`` as a float array and ``axis`` as a tuple of its axes, each of length > 0."""
+    z = _float_array(fn, "z", z)
+    if z.ndim == 0:
+        raise ValueError(f"{fn}: z must have at least one axis, such as (classes,) or "
+                         "(batch, classes); got a scalar")
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(np.ravel(axis).tolist())
+    if not axes or not all(_is_int(a) for a in axes):
+        raise ValueError(f"{fn}: axis must be an integer or a tuple of integers; got {axis!r}")
+    for a in axes:
+        if not -z.ndim <= a < z.ndim:
+            raise ValueError(f"{fn}: axis {a} is out of range for z of shape {z.shape}; "
+                             f"use an axis from {-z.ndim} to {z.ndim - 1} (-1 is the last)")
+    positive = [a % z.ndim for a in axes]
+    if len(set(positive)) != len(positive):
+        raise ValueError(f"{fn}: axis {axis!r} names the same axis twice")
+    for a in positive:
+        if z.shape[a] == 0:
+            raise ValueError(f"{fn}: z has length 0 along axis {a} (shape {z.shape}); "
+                             "a softmax needs at least one class to share the probability")
+    return z, tuple(positive)
+
+
 def softmax(z, axis=-1):
     r"""Softmax along ``axis``: :math:`\sigma(z)_k = e^{z_k} / \sum_j e^{z_j}`.
 
     Computed as :math:`e^{z_k - m} / \sum_j e^{z_j - m}` with :math:`m = \max_j z_j`:
     the same value (the factor :math:`e^{-m}` cancels), but no exponential overflows,
-    so logits like 1000 give finite probabilities that sum to 1.
+    so logits like 1000 give finite probabilities that sum to 1. ``axis`` is an int
+    or a tuple of ints (a softmax over their joint entries); each must exist in ``z``
+    and have a length of at least 1.
     """
-    z = _float_array("softmax", "z", z)
+    z, axis = _softmax_input("softmax", z, axis)
     e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    return e / _sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax(z, axis=-1):
@@ -557,14 +647,18 @@ def log_softmax(z, axis=-1):
               \qquad m = \max_j z_j.
 
     Unlike ``np.log(softmax(z))`` this never takes the log of an underflowed 0.
+    ``axis`` as in :func:`softmax`.
     """
-    z = _float_array("log_softmax", "z", z)
+    z, axis = _softmax_input("log_softmax", z, axis)
     shifted = z - z.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return shifted - np.log(_sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _logits_and_labels(fn, logits, labels):
     logits = _float_array(fn, "logits", logits, "(batch, classes)")
+    if logits.shape[0] == 0:
+        raise ValueError(f"{fn}: logits has no rows (shape {logits.shape}); the mean loss "
+                         "over an empty batch is undefined")
     labels = _labels_array(fn, labels, *logits.shape)
     return logits, labels
 
