@@ -6,12 +6,20 @@ and must leave the file exactly as it was. The bad inputs are small corrupted
 copies made in tmp_path; the shared data is only ever read.
 """
 
+import contextlib
+import ctypes
 import gzip
 import os
+import re
+import shutil
+import socket
 import struct
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -189,8 +197,17 @@ def test_missing_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNBOOK_DATA_DIR", str(nowhere))
     with pytest.raises(DatasetError) as error:
         load_mnist()
-    assert_message(error, nowhere, "not a directory", "never the network", "mnist/")
+    assert_message(error, nowhere, "does not exist", "never the network", "mnist/")
     assert not nowhere.exists()
+
+
+def test_data_dir_that_is_a_file(tmp_path, monkeypatch):
+    a_file = tmp_path / "data.tar"
+    a_file.write_bytes(b"not a folder")
+    monkeypatch.setenv("CNNBOOK_DATA_DIR", str(a_file))
+    with pytest.raises(DatasetError) as error:
+        load_mnist()
+    assert_message(error, a_file, "is a file, not a folder", "mnist/")
 
 
 def test_missing_dataset_folder(tmp_path, monkeypatch):
@@ -251,8 +268,10 @@ def one_pixel_changed(real, name):
 # (how the file is damaged, which file, what the message must say)
 BAD_FILES = [
     (truncated_gzip, "train-labels-idx1-ubyte.gz", "truncated or damaged"),
-    (text_instead_of_gzip, "train-labels-idx1-ubyte.gz", "not a gzip file"),
-    (idx_instead_of_gzip, "train-labels-idx1-ubyte.gz", "not a gzip file"),
+    (text_instead_of_gzip, "train-labels-idx1-ubyte.gz",
+     "is not a gzip file (it starts with b'<html><b'"),
+    (idx_instead_of_gzip, "train-labels-idx1-ubyte.gz",
+     "holds the original IDX data, but uncompressed: it is not a gzip file"),
     (wrong_magic, "train-labels-idx1-ubyte.gz", "magic number is 0x00000803"),
     (wrong_count, "train-images-idx3-ubyte.gz",
      "holds 100 items of 28×28, expected 60000 items of 28×28"),
@@ -276,7 +295,259 @@ def test_bad_local_file(local_copy, real_data_dir, damage, name, problem):
     assert snapshot(bad) == before
 
 
+def fix_command(error):
+    """The shell command between backticks after 'Fix:' in the message."""
+    return re.search(r"Fix: [^`]*`([^`]+)`", str(error.value))[1]
+
+
+def run_fix(command):
+    """Run the fix a message gives, as a reader would paste it into a shell."""
+    subprocess.run(["bash", "-c", command], check=True)
+
+
+needs_gzip = pytest.mark.skipif(shutil.which("gzip") is None, reason="no gzip command")
+
+
+@needs_gzip
+@pytest.mark.parametrize("plain_name", ["train-labels-idx1-ubyte", "train-labels.idx1-ubyte"])
+def test_uncompressed_file_beside_the_missing_gz(local_copy, real_data_dir, plain_name):
+    missing = local_copy / "mnist" / "train-labels-idx1-ubyte.gz"
+    missing.unlink()
+    plain = local_copy / "mnist" / plain_name  # as gunzip (or a mirror) leaves it
+    plain.write_bytes(decompressed(real_data_dir, missing.name))
+    before = snapshot(plain)
+    with pytest.raises(DatasetError) as error:
+        load_mnist()
+    assert_message(error, missing, f"is missing, but {plain} is there", "uncompressed",
+                   "gzip -n -c", "stop setting CNNBOOK_DATA_DIR")
+    assert not missing.exists() and snapshot(plain) == before
+    run_fix(fix_command(error))  # the fix given works, and keeps the uncompressed file
+    (_, y_train), _ = load_mnist()
+    assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert snapshot(plain) == before
+
+
+def test_uncompressed_file_beside_the_missing_gz_that_is_not_the_original(local_copy):
+    missing = local_copy / "mnist" / "t10k-labels-idx1-ubyte.gz"
+    missing.unlink()
+    plain = local_copy / "mnist" / "t10k-labels-idx1-ubyte"
+    plain.write_bytes(struct.pack(">II", 2049, 10000) + bytes(10000))
+    with pytest.raises(DatasetError) as error:
+        load_mnist()
+    assert_message(error, plain, "not the original content", "itself is missing",
+                   "fresh copy of the original file")
+    assert "gzip" not in fix_line(error)
+
+
+def fix_line(error):
+    return next(line for line in str(error.value).splitlines() if line.startswith("Fix:"))
+
+
+@needs_gzip
+def test_uncompressed_idx_under_the_gz_name(local_copy, real_data_dir):
+    name = "t10k-images-idx3-ubyte.gz"
+    bad = replace_file(local_copy / "mnist" / name, decompressed(real_data_dir, name))
+    before = snapshot(bad)
+    with pytest.raises(DatasetError) as error:
+        load_mnist()
+    assert_message(error, bad, "original IDX data, but uncompressed", "gzip -n -c")
+    assert snapshot(bad) == before
+    command = fix_command(error)
+    # The plain `gzip -n FILE.gz` refuses the name: the fix must not be that.
+    refused = subprocess.run(["gzip", "-n", str(bad)], capture_output=True, text=True)
+    assert "already has .gz suffix" in refused.stderr and snapshot(bad) == before
+    run_fix(command)
+    _, (x_test, _) = load_mnist()
+    assert x_test.shape == (10000, 28, 28)
+
+
+@pytest.mark.parametrize("load, folder, other_folder, other_dataset", [
+    (load_mnist, "mnist", "fashion-mnist", "Fashion-MNIST's"),
+    (load_fashion_mnist, "fashion-mnist", "mnist", "MNIST's"),
+])
+def test_a_file_of_the_other_dataset_is_named(
+        tmp_path, real_data_dir, monkeypatch, load, folder, other_folder, other_dataset):
+    root = tmp_path / "data"
+    (root / folder).mkdir(parents=True)
+    for name in FILE_NAMES:
+        (root / folder / name).symlink_to(real_data_dir / folder / name)
+    stray = root / folder / "train-images-idx3-ubyte.gz"
+    stray.unlink()
+    stray.symlink_to(real_data_dir / other_folder / stray.name)
+    monkeypatch.setenv("CNNBOOK_DATA_DIR", str(root))
+    with pytest.raises(DatasetError) as error:
+        load()
+    assert_message(error, stray, f"is {other_dataset} train-images-idx3-ubyte.gz",
+                   f"belongs in {other_dataset[:-2]}'s folder, {root / other_folder}")
+
+
+@pytest.mark.parametrize("loop_at", ["dataset folder", "file"])
+def test_a_symbolic_link_loop_is_named_not_called_missing(local_copy, real_data_dir, loop_at):
+    folder = local_copy / "mnist"
+    if loop_at == "dataset folder":
+        shutil.rmtree(folder)  # the links to the real files only
+        link, real = folder, real_data_dir / "mnist"
+    else:
+        link = folder / "train-images-idx3-ubyte.gz"
+        link.unlink()
+        real = real_data_dir / "mnist" / link.name
+    link.symlink_to(link.name)  # points to itself
+    with pytest.raises(DatasetError) as error:
+        load_mnist()
+    assert_message(error, link, f"{link} is a symbolic link loop", "ln -sfn")
+    assert "missing" not in str(error.value)
+    assert link.is_symlink()  # left as it was
+    kind = "folder" if loop_at == "dataset folder" else "file"
+    assert f"{link} is a symbolic link loop: it points to itself" in str(error.value)
+    run_fix(fix_command(error).replace(f"/path/to/the/real/{kind}", str(real)))
+    (_, y_train), _ = load_mnist()
+    assert len(y_train) == 60000
+
+
+def test_a_broken_link_says_where_it_points(local_copy, tmp_path):
+    link = local_copy / "mnist" / "train-labels-idx1-ubyte.gz"
+    link.unlink()
+    link.symlink_to(tmp_path / "gone.gz")
+    with pytest.raises(DatasetError) as error:
+        load_mnist()
+    assert_message(error, link, f"symbolic link to {tmp_path / 'gone.gz'}, which does not exist")
+
+
+def _without_root_privileges():
+    """In a child process, before exec: drop what lets root ignore file permissions."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def load_mnist_as_a_normal_user(data_dir):
+    """load_mnist() in a child process that file permissions apply to, even under root.
+
+    Returns its DatasetError message, or "" when it loaded.
+    """
+    code = (
+        "import sys\nfrom cnnbook.data import DatasetError, load_mnist\n"
+        "try:\n    load_mnist(sys.argv[1])\nexcept DatasetError as err:\n    print(err)"
+    )
+    as_root = os.geteuid() == 0
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True,
+        preexec_fn=_without_root_privileges if as_root else None,
+    )
+    assert result.returncode == 0, result.stderr
+    print(result.stdout)  # shown by pytest -s, or when the test fails
+    return result.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux permissions")
+@pytest.mark.parametrize("blocked", ["file", "folder"])
+def test_a_permission_error_says_to_fix_the_permissions(local_copy, blocked):
+    folder = local_copy / "mnist"
+    target = folder / "train-images-idx3-ubyte.gz"
+    if blocked == "file":
+        # A copy of our own: chmod on the link would change the shared real file.
+        replace_file(target, target.read_bytes())
+        unreadable, mode, fragment = target, 0o000, "cannot read the file"
+    else:
+        unreadable, mode, fragment = folder, 0o000, "cannot read the folder"
+    original_mode = unreadable.stat().st_mode
+    unreadable.chmod(mode)
+    try:
+        message = load_mnist_as_a_normal_user(local_copy)
+        assert f"Permission denied: your user {fragment} {unreadable}" in message
+        assert "Fix: fix the permissions" in message and "fresh copy" not in message
+        run_fix(re.search(r"`(chmod [^`]+)`", message)[1])
+        assert load_mnist_as_a_normal_user(local_copy) == ""  # the fix given works
+    finally:
+        unreadable.chmod(original_mode)
+
+
+@pytest.mark.parametrize("empty", ["data_dir argument", "CNNBOOK_DATA_DIR"])
+def test_an_empty_setting_counts_as_unset(offline_keras, local_copy, monkeypatch, empty):
+    # The current folder holds a valid copy, so reading "" as "." would load it.
+    monkeypatch.chdir(local_copy)
+    monkeypatch.setenv("CNNBOOK_DATA_DIR", "")
+    with pytest.raises(DatasetError) as error:
+        load_mnist(data_dir="" if empty == "data_dir argument" else None)
+    assert "Could not download" in str(error.value)  # went to Keras, as when unset
+    assert load_mnist(data_dir=".")[0][1].shape == (60000,)  # "." means the current folder
+
+
 # --- Keras's cache and download ---------------------------------------------------
+
+
+class SilentProxy:
+    """A proxy on 127.0.0.1 that accepts connections, reads the request, never answers.
+
+    After ``hang_up_after`` seconds it closes everything, so that a client without a
+    timeout fails the test instead of hanging it.
+    """
+
+    def __init__(self, hang_up_after):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
+        self.requests = []
+        self.deadline = time.monotonic() + hang_up_after
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        connections = []
+        while not self.done.is_set() and time.monotonic() < self.deadline:
+            try:
+                connection, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            connection.settimeout(1)
+            with contextlib.suppress(OSError):
+                self.requests.append(connection.recv(4096).decode(errors="replace"))
+            connections.append(connection)
+        for connection in connections:
+            connection.close()
+        self.server.close()
+
+    def close(self):
+        self.done.set()
+        self.thread.join()
+
+
+@pytest.mark.parametrize("load", [load_mnist, load_fashion_mnist])
+def test_a_stalled_download_fails_within_the_timeout(tmp_path, monkeypatch, load):
+    pytest.importorskip("keras.src.utils.file_utils")  # imported before the clock starts
+    home = tmp_path / "keras-home"
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.delenv("CNNBOOK_DATA_DIR", raising=False)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(data, "DOWNLOAD_TIMEOUT_S", 1)
+    # urllib builds its opener, and reads the *_proxy variables, at its first use.
+    monkeypatch.setattr(urllib.request, "_opener", None)
+    assert socket.getdefaulttimeout() is None
+    proxy = SilentProxy(hang_up_after=20)
+    try:
+        for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"):
+            monkeypatch.setenv(name, proxy.url)
+        start = time.monotonic()
+        with pytest.raises(DatasetError) as error:
+            load()
+        elapsed = time.monotonic() - start
+    finally:
+        proxy.close()
+    # Keras's download really went through the proxy, which never answered.
+    assert proxy.requests and proxy.requests[0].startswith("CONNECT storage.googleapis.com:443")
+    assert 1 <= elapsed < 10
+    message = str(error.value)
+    assert "Could not download https://storage.googleapis.com/tensorflow/tf-keras-datasets/" in message
+    assert "The network sent nothing for 1 s" in message
+    assert "CNNBOOK_DATA_DIR=" in message and "Fix:" in message
+    assert socket.getdefaulttimeout() is None  # put back
+    assert [path for path in home.rglob("*") if not path.is_dir()] == []  # no partial file
+
+
+# --- Keras's cache and download, offline --------------------------------------------
 
 
 @pytest.mark.parametrize("load", [load_mnist, load_fashion_mnist])

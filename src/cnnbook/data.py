@@ -9,9 +9,10 @@ The data comes from the first of these that applies:
 1. ``data_dir``, or else the environment variable ``CNNBOOK_DATA_DIR``: a folder
    holding the original gzip IDX files, laid out as shown in ``LOCAL_LAYOUT``.
    When it is given, it is the only source: an error there is reported, never
-   papered over by a download.
+   papered over by a download. An empty string counts as not given, for both.
 2. Keras's cache (``$KERAS_HOME/datasets`` or ``~/.keras/datasets``), downloading
-   into it with Keras when the files are not there yet.
+   into it with Keras when the files are not there yet. A download that gets
+   nothing from the network for ``DOWNLOAD_TIMEOUT_S`` seconds fails.
 
 Every file is verified before use: gzip stream, IDX header, size and SHA-256 of the
 decompressed bytes. Whatever goes wrong raises :class:`DatasetError`, whose message
@@ -20,12 +21,17 @@ overwritten, which is why a corrupt Keras cache is reported instead of being
 handed to Keras (Keras 3 deletes it when the re-download fails).
 """
 
+import errno
 import gzip
 import hashlib
 import math
 import os
+import shlex
+import socket
+import stat
 import struct
 import tempfile
+import urllib.error
 import zlib
 from pathlib import Path
 from typing import NamedTuple
@@ -33,6 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
+    "DOWNLOAD_TIMEOUT_S",
     "DatasetError",
     "FASHION_MNIST_CLASSES",
     "LOCAL_LAYOUT",
@@ -71,10 +78,10 @@ _IDX_FILES = (
 # (keras/src/datasets/mnist.py; fashion_mnist.py checks no hash at all).
 _KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-_KERAS_CACHE_FIX = (
-    "It is in Keras's cache, and cnnbook left it untouched.\n"
-    "Fix: move it away and retry, so that Keras downloads a fresh copy."
-)
+# How long a download may wait for the network (to connect, or for the next bytes)
+# before it fails: a stalled network or proxy never answers, and Keras's get_file has
+# no timeout of its own. A live but slow download is not cut off.
+DOWNLOAD_TIMEOUT_S = 20
 
 
 class _Dataset(NamedTuple):
@@ -115,16 +122,22 @@ def load_mnist(data_dir=None):
 
     Args:
         data_dir: folder holding ``mnist/`` with the four gzip IDX files (see
-            ``LOCAL_LAYOUT``). Defaults to ``$CNNBOOK_DATA_DIR``; when neither is
-            set, the data comes from Keras's cache or is downloaded by Keras.
+            ``LOCAL_LAYOUT``). Defaults to ``$CNNBOOK_DATA_DIR``. When neither is
+            set, the data comes from Keras's cache or is downloaded by Keras, which
+            gives up when the network sends nothing for ``DOWNLOAD_TIMEOUT_S``
+            seconds. An empty string counts as not set, for the argument as for
+            the variable (``CNNBOOK_DATA_DIR=`` switches the local copy off); to
+            mean the current folder, say ``"."``.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 arrays of shapes
         (60000, 28, 28), (60000,), (10000, 28, 28), (10000,), labels 0-9.
 
     Raises:
-        DatasetError: a file is missing, damaged or not the original, or the
-            download failed.
+        DatasetError: a file or folder is missing, unreadable (permissions, a
+            symbolic link loop), damaged, uncompressed or not the original (the
+            message names the dataset a file of the other dataset comes from), or
+            the download failed or stalled.
     """
     root, source = _local_root(data_dir)
     if root is not None:
@@ -145,8 +158,12 @@ def load_fashion_mnist(data_dir=None):
 
 
 def _local_root(data_dir):
-    """The local data folder and the setting that named it, or (None, None)."""
-    if data_dir is not None:
+    """The local data folder and the setting that named it, or (None, None).
+
+    An empty ``data_dir`` counts as not given, as an empty ``CNNBOOK_DATA_DIR``
+    counts as unset.
+    """
+    if data_dir is not None and os.fspath(data_dir) != "":
         return Path(data_dir).expanduser(), "data_dir"
     from_env = os.environ.get(DATA_DIR_VARIABLE)
     if from_env:
@@ -154,42 +171,59 @@ def _local_root(data_dir):
     return None, None
 
 
+class _Where(NamedTuple):
+    """Where one dataset's files are read from, and what every error there tells the reader."""
+
+    dataset: _Dataset
+    root: Path | None  # the local copy (data_dir); None for Keras's cache
+    replace: str  # the fix for a bad or missing file: how to get a good one
+    note: str  # said after every fix
+
+    def error(self, problem, fix=None):
+        return DatasetError(f"{problem}\nFix: {fix or self.replace}\n{self.note}")
+
+
 def _load_local(dataset, root, source):
-    stop_using_it = (
-        f"or stop setting {source} to let Keras download {dataset.name}. While"
-        f" {source} is set, cnnbook uses only your local copy, never the network."
+    where = _Where(
+        dataset, root,
+        replace=f"put a fresh copy of the original file there (from {dataset.mirror}).",
+        note=(
+            f"Or stop setting {source} to let Keras download {dataset.name}. While"
+            f" {source} is set, cnnbook uses only your local copy, never the network."
+            " Nothing on disk was changed."
+        ),
+    )
+    _check_folder(
+        where, root, f"{source} points to {root}, which does not exist.",
+        f"point {source} to a folder laid out like this:\n{LOCAL_LAYOUT}",
     )
     folder = root / dataset.folder
-    if not root.is_dir():
-        raise DatasetError(
-            f"{source} points to {root}, which is not a directory.\n"
-            f"Fix: point it to a folder laid out like this:\n{LOCAL_LAYOUT}\n"
-            + stop_using_it
-        )
-    if not folder.is_dir():
-        raise DatasetError(
-            f"{folder} is missing: {source} points to {root}, which has no"
-            f" '{dataset.folder}' folder.\nFix: create it with the four files of"
-            f" {dataset.name} (from {dataset.mirror}), laid out like this:\n"
-            f"{LOCAL_LAYOUT}\n{stop_using_it}"
-        )
-    how_to_fix = (
-        f"Fix: put a fresh copy of the original file there (from {dataset.mirror}),"
-        f" {stop_using_it} Nothing on disk was changed."
+    _check_folder(
+        where, folder,
+        f"{folder} is missing: {source} points to {root}, which has no"
+        f" '{dataset.folder}' folder.",
+        f"create it with the four files of {dataset.name} (from {dataset.mirror}),"
+        f" laid out like this:\n{LOCAL_LAYOUT}",
     )
-    return _read_four_idx_files(dataset, folder.joinpath, how_to_fix)
+    return _read_four_idx_files(where, folder.joinpath)
+
+
+def _keras_cache_where(dataset):
+    return _Where(
+        dataset, None,
+        replace="move it away and retry, so that Keras downloads a fresh copy.",
+        note="It is in Keras's cache, and cnnbook left it untouched.",
+    )
 
 
 def _load_mnist_from_keras():
+    where = _keras_cache_where(_MNIST)
     cached = _keras_cache_root() / "datasets" / "mnist.npz"
-    if cached.exists():
+    if _exists(where, cached):
         # Check it ourselves: given a bad cached file, Keras re-downloads and,
         # offline, deletes the file.
-        if _sha256(_read_bytes(cached, _KERAS_CACHE_FIX)) != _MNIST_NPZ_SHA256:
-            raise DatasetError(
-                f"{cached} is corrupt: its SHA-256 is not {_MNIST_NPZ_SHA256}.\n"
-                + _KERAS_CACHE_FIX
-            )
+        if _sha256(_read_bytes(where, cached)) != _MNIST_NPZ_SHA256:
+            raise where.error(f"{cached} is corrupt: its SHA-256 is not {_MNIST_NPZ_SHA256}.")
     else:
         cached = _download("mnist.npz", "datasets", _MNIST_NPZ_SHA256)
     with np.load(cached, allow_pickle=False) as arrays:
@@ -201,28 +235,28 @@ def _load_mnist_from_keras():
 
 def _load_fashion_mnist_from_keras():
     # Keras caches the original .gz files, unchecked: verify them like a local copy.
+    where = _keras_cache_where(_FASHION_MNIST)
     subdir = os.path.join("datasets", _FASHION_MNIST.folder)
     cache = _keras_cache_root() / subdir
 
     def cached_or_downloaded(file_name):
         path = cache / file_name
-        return path if path.exists() else _download(file_name, subdir)
+        return path if _exists(where, path) else _download(file_name, subdir)
 
-    return _read_four_idx_files(_FASHION_MNIST, cached_or_downloaded, _KERAS_CACHE_FIX)
+    return _read_four_idx_files(where, cached_or_downloaded)
 
 
-def _read_four_idx_files(dataset, path_of, how_to_fix):
+def _read_four_idx_files(where, path_of):
     """Read and verify the four IDX files; ``path_of`` maps a file name to its path."""
     x_train, y_train, x_test, y_test = (
-        _read_idx(path_of(name), shape, dataset.sha256[name], how_to_fix)
-        for name, shape in _IDX_FILES
+        _read_idx(where, path_of(name), name, shape) for name, shape in _IDX_FILES
     )
     return (x_train, y_train), (x_test, y_test)
 
 
-def _read_idx(path, shape, sha256, how_to_fix):
+def _read_idx(where, path, name, shape):
     """Decompress and verify one gzip IDX file; the most specific check comes first."""
-    raw = _gunzip(path, how_to_fix)
+    raw = _gunzip(where, path, name)
 
     # IDX header: magic 0x0000 08 NN (08 = unsigned bytes, NN = number of
     # dimensions), then each dimension as a big-endian uint32.
@@ -231,60 +265,221 @@ def _read_idx(path, shape, sha256, how_to_fix):
     header_size = 4 + 4 * ndim
     found_magic = int.from_bytes(raw[:4], "big")
     if len(raw) < 4 or found_magic != magic:
-        raise DatasetError(
+        raise where.error(
             f"{path} is not the IDX file expected there: its magic number is"
             f" {found_magic:#010x}, expected {magic:#010x} ({magic}, unsigned bytes"
             f" in {ndim} dimension{'s' if ndim > 1 else ''}). Is it another of the"
-            f" four files under the wrong name?\n{how_to_fix}"
+            " four files under the wrong name?"
         )
     if len(raw) < header_size:
-        raise DatasetError(f"{path} ends inside its IDX header.\n{how_to_fix}")
+        raise where.error(f"{path} ends inside its IDX header.")
     found_shape = struct.unpack(f">{ndim}I", raw[4:header_size])
     if found_shape != shape:
-        raise DatasetError(
-            f"{path} holds {_describe(found_shape)}, expected {_describe(shape)}.\n"
-            + how_to_fix
+        raise where.error(
+            f"{path} holds {_describe(found_shape)}, expected {_describe(shape)}."
         )
     payload_size = len(raw) - header_size
     if payload_size != math.prod(shape):
-        raise DatasetError(
+        raise where.error(
             f"{path} has {payload_size} bytes of data after its header, expected"
-            f" {math.prod(shape)} for {_describe(shape)}.\n{how_to_fix}"
+            f" {math.prod(shape)} for {_describe(shape)}."
         )
     found_sha256 = _sha256(raw)
-    if found_sha256 != sha256:
-        raise DatasetError(
-            f"{path} has the right format but not the original content: the SHA-256"
-            f" of its decompressed bytes is {found_sha256}, expected {sha256}.\n"
-            + how_to_fix
-        )
+    if found_sha256 != where.dataset.sha256[name]:
+        raise _not_the_original_error(where, path, name, found_sha256, "its decompressed bytes")
     # A copy, so that the arrays are writable, as Keras's are.
     return np.frombuffer(raw, np.uint8, offset=header_size).reshape(shape).copy()
 
 
-def _gunzip(path, how_to_fix):
-    compressed = _read_bytes(path, how_to_fix)
-    if not compressed.startswith(b"\x1f\x8b"):
-        raise DatasetError(
-            f"{path} is not a gzip file (it starts with {compressed[:8]!r}). If it"
-            " holds the decompressed IDX data, compress it again with"
-            f" `gzip -n`.\n{how_to_fix}"
+def _not_the_original_error(where, path, name, found_sha256, what):
+    """The file's content is not ``name`` of the dataset; name what it is, if known."""
+    dataset = where.dataset
+    known = _identify(found_sha256)
+    if known is not None and known != (dataset, name):
+        other, other_name = known
+        fix = where.replace if where.root is None else (
+            f"put {dataset.name}'s own {name} there (from {dataset.mirror}); this"
+            f" one belongs in {other.name}'s folder, {where.root / other.folder}."
         )
+        return where.error(
+            f"{path} is {other.name}'s {other_name}, not {dataset.name}'s {name}: the"
+            f" SHA-256 of {what} is that file's.",
+            fix,
+        )
+    return where.error(
+        f"{path} has the right format but not the original content: the SHA-256"
+        f" of {what} is {found_sha256}, expected {dataset.sha256[name]}."
+    )
+
+
+def _identify(sha256):
+    """``(dataset, file name)`` of the original file whose decompressed SHA-256 this is."""
+    for dataset in (_MNIST, _FASHION_MNIST):
+        for name, known in dataset.sha256.items():
+            if known == sha256:
+                return dataset, name
+    return None
+
+
+def _gunzip(where, path, name):
+    compressed = _read_bytes(where, path)
+    if not compressed.startswith(b"\x1f\x8b"):
+        raise _not_gzip_error(where, path, name, compressed)
     try:
         return gzip.decompress(compressed)
     except (OSError, EOFError, zlib.error) as err:
-        raise DatasetError(
-            f"{path} is truncated or damaged: gzip says '{err}'.\n{how_to_fix}"
-        ) from err
+        raise where.error(f"{path} is truncated or damaged: gzip says '{err}'.") from err
 
 
-def _read_bytes(path, how_to_fix):
+def _looks_like_idx(data):
+    """Whether ``data`` starts like an IDX file of unsigned bytes (magic 0x0000 08 NN)."""
+    return len(data) >= 4 and data[:3] == b"\x00\x00\x08" and 1 <= data[3] <= 4
+
+
+def _not_gzip_error(where, path, name, content):
+    if not _looks_like_idx(content):
+        return where.error(f"{path} is not a gzip file (it starts with {content[:8]!r}).")
+    found_sha256 = _sha256(content)
+    if found_sha256 != where.dataset.sha256[name]:
+        return _not_the_original_error(
+            where, path, name, found_sha256, "its bytes (uncompressed IDX data, not gzip)"
+        )
+    new = shlex.quote(f"{path}.new")
+    # `gzip -n FILE.gz` refuses a name that already ends in .gz: write to a new file.
+    return where.error(
+        f"{path} holds the original IDX data, but uncompressed: it is not a gzip"
+        " file, although its name ends in .gz.",
+        f"compress it in place: `gzip -n -c {shlex.quote(str(path))} > {new} &&"
+        f" mv {new} {shlex.quote(str(path))}`",
+    )
+
+
+def _read_bytes(where, path):
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
-        raise DatasetError(f"{path} is missing.\n{how_to_fix}") from None
+        raise _missing_file_error(where, Path(path)) from None
+    except IsADirectoryError:
+        raise where.error(f"{path} is a folder, not the file expected there.") from None
     except OSError as err:
-        raise DatasetError(f"{path} could not be read: {err}.\n{how_to_fix}") from err
+        raise _access_error(where, path, err) from None
+
+
+def _missing_file_error(where, path):
+    if os.path.islink(path):
+        return where.error(
+            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist."
+        )
+    if where.root is not None:  # a local copy: look for the same file, decompressed
+        stem = path.name.removesuffix(".gz")  # (by gunzip, or as some mirrors ship it)
+        for plain in (path.with_name(stem), path.with_name(stem.replace("-idx", ".idx", 1))):
+            if os.path.isfile(plain):
+                return _uncompressed_beside_error(where, path, plain)
+    return where.error(f"{path} is missing.")
+
+
+def _uncompressed_beside_error(where, path, plain):
+    found_sha256 = _sha256(_read_bytes(where, plain))
+    if found_sha256 != where.dataset.sha256[path.name]:
+        return _not_the_original_error(
+            where, plain, path.name, found_sha256,
+            f"its bytes (uncompressed; {path.name} itself is missing)",
+        )
+    return where.error(
+        f"{path} is missing, but {plain} is there: the same data, uncompressed (its"
+        " SHA-256 is the original's). cnnbook reads the compressed files only.",
+        "compress it, keeping the uncompressed file:"
+        f" `gzip -n -c {shlex.quote(str(plain))} > {shlex.quote(str(path))}`",
+    )
+
+
+def _check_folder(where, folder, missing, fix):
+    """Raise DatasetError unless ``folder`` is a folder we can stat."""
+    try:
+        mode = os.stat(folder).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        if os.path.islink(folder):
+            raise where.error(
+                f"{folder} is a symbolic link to {os.readlink(folder)}, which does not exist.",
+                fix,
+            ) from None
+        raise where.error(missing, fix) from None
+    except OSError as err:
+        raise _access_error(where, folder, err, "folder") from None
+    if not stat.S_ISDIR(mode):
+        raise where.error(f"{folder} is a file, not a folder.", fix)
+
+
+def _exists(where, path):
+    """Whether anything, even a broken link, is at ``path``; trouble reaching it raises."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as err:
+        raise _access_error(where, path, err) from None
+    return True
+
+
+def _access_error(where, path, err, kind="file"):
+    """The DatasetError for an OSError that is not "missing": a loop, permissions, other.
+
+    ``kind`` is what ``path`` should be, "file" or "folder".
+    """
+    if err.errno == errno.ELOOP:
+        link = _looping_link(Path(path))
+        if link != Path(path):
+            kind = "folder"  # a link on the way to path
+        target = os.readlink(link)
+        points_to = "itself" if link.parent / target == link else target
+        return where.error(
+            f"{link} is a symbolic link loop: it points to {points_to}, and following"
+            " the links never reaches a real file or folder.",
+            f"point the link to the real {kind}, for example"
+            f" `ln -sfn /path/to/the/real/{kind} {shlex.quote(str(link))}`, or replace"
+            f" the link by that {kind}.",
+        )
+    if err.errno in (errno.EACCES, errno.EPERM):
+        blocked, kind = _blocked_by(Path(path))
+        reach = "" if blocked == Path(path) else f", so {path} cannot be reached"
+        permission = "a+rx" if kind == "folder" else "a+r"
+        return where.error(
+            f"Permission denied: your user cannot read the {kind} {blocked}{reach}."
+            " The data itself may be fine.",
+            f"fix the permissions of that {kind}, for example"
+            f" `chmod {permission} {shlex.quote(str(blocked))}` (run by its owner, or"
+            " with sudo).",
+        )
+    return where.error(f"{path} could not be read: {err}.")
+
+
+def _looping_link(path):
+    """The first symbolic link on the way to ``path`` that never resolves."""
+    for prefix in (*reversed(path.parents), path):
+        if os.path.islink(prefix):
+            try:
+                os.stat(prefix)
+            except OSError as err:
+                if err.errno == errno.ELOOP:
+                    return prefix
+    return path
+
+
+def _blocked_by(path):
+    """What permission denies on the way to ``path``: ``(path or a folder above, kind)``.
+
+    A folder that cannot be entered makes everything below it unreachable, so the
+    first prefix whose next step fails is the culprit; else it is ``path`` itself.
+    """
+    prefixes = (*reversed(path.parents), path)
+    for above, below in zip(prefixes, prefixes[1:]):
+        try:
+            os.stat(below)
+        except PermissionError:
+            return above, "folder"
+        except OSError:
+            break
+    return path, "folder" if os.path.isdir(path) else "file"
 
 
 def _describe(shape):
@@ -315,18 +510,33 @@ def _keras_cache_root():
 
 
 def _download(file_name, cache_subdir, file_hash=None):
-    """Download one file into Keras's cache with Keras; return its path."""
+    """Download one file into Keras's cache with Keras; return its path.
+
+    Keras's ``get_file`` reads with ``urllib`` (which honours the ``*_proxy``
+    variables) and sets no timeout, so it inherits the socket module's default: for
+    the download we set it to ``DOWNLOAD_TIMEOUT_S``, unless the program has set a
+    default of its own, and put it back afterwards. On failure ``get_file`` deletes
+    its partial file; nothing else was in its place (we download only what is not
+    there).
+    """
     from keras.utils import get_file  # imported here: it imports TensorFlow
 
     origin = _KERAS_ORIGIN + file_name
+    previous_timeout = socket.getdefaulttimeout()
+    timeout = DOWNLOAD_TIMEOUT_S if previous_timeout is None else previous_timeout
+    socket.setdefaulttimeout(timeout)
     try:
         return Path(get_file(
             file_name, origin=origin, file_hash=file_hash,
             cache_subdir=cache_subdir, cache_dir=str(_keras_cache_root()),
         ))
     except Exception as err:  # Keras wraps network errors in a bare Exception
+        stalled = (
+            f"The network sent nothing for {timeout:g} s, so the download was stopped"
+            " (a stalled connection, proxy or firewall).\n" if _timed_out(err) else ""
+        )
         raise DatasetError(
-            f"Could not download {origin}: {err}\n"
+            f"Could not download {origin}: {err}\n{stalled}"
             "There is no local copy of the dataset either. If this machine has no"
             " internet access, that is the cause.\n"
             "Fix: connect to the internet and retry, or download the four IDX files"
@@ -334,3 +544,18 @@ def _download(file_name, cache_subdir, file_hash=None):
             f" put them in a folder laid out like this:\n{LOCAL_LAYOUT}\n"
             f"and set {DATA_DIR_VARIABLE}=/path/to/that/folder."
         ) from err
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
+
+
+def _timed_out(err):
+    """Whether a socket timeout caused ``err`` (Keras re-raises urllib's errors bare)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, TimeoutError) or (
+            isinstance(err, urllib.error.URLError) and isinstance(err.reason, TimeoutError)
+        ):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
