@@ -188,3 +188,12 @@ def test_ci_runs_the_colab_drift_guard():
     commands = [step.get("run") for job in workflow["jobs"].values() for step in job["steps"]]
     assert "make colab-check" in commands, "book.yml: add a job that runs `make colab-check`"
     assert "make colab-check" in (REPO_ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_tensorflow_startup_noise_is_dropped_and_real_lines_kept():
+    banner = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+    no_driver = "I0000 00:00:1764620000.123456   1234 cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used."
+    cuinit = "E0000 00:00:1764620000.234567   1234 cuda_platform.cc:51] failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)"
+    guard = "I0000 00:00:1764620000.345678   1234 cpu_feature_guard.cc:210] This TensorFlow binary is optimized to use available CPU instructions"
+    assert env.without_tensorflow_startup_noise([banner, no_driver, cuinit, guard]) == [guard]
+    assert env.without_tensorflow_startup_noise([cuinit]) == [cuinit], "with a CUDA driver, a cuInit failure is real"
