@@ -213,6 +213,23 @@ def test_student_exercises_run_and_report_not_implemented(site, path):
     for cell in checks:
         printed = "".join(output.get("text", "") for output in cell.outputs)
         assert "not implemented yet" in printed, f"{path.name}: check cell printed {printed!r}"
+    scores = editions.tally(notebook)
+    assert scores and all(scored == 0 for scored, _ in scores.values()), scores
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_tally_gives_the_solutions_full_marks(path):
+    notebook = editions.with_nbgrader_metadata(read_notebook(path), path.name)
+    scores = editions.tally(notebook)
+    assert scores == {name: (points, points) for name, points in editions.points(notebook, path.name).items()}
+
+
+def test_tally_gives_nothing_for_a_check_cell_rewritten_to_print_a_pass():
+    path = REPO_ROOT / "notebooks" / "03_1_convolution.ipynb"
+    notebook = editions.with_nbgrader_metadata(read_notebook(path), path.name)
+    forged = next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade"))
+    forged.source = 'print("✓ it passed")'
+    assert editions.tally(notebook)[forged.metadata["nbgrader"]["grade_id"]][0] == 0
 
 
 def test_pages_workflow_publishes_the_branch_the_student_badges_open():

@@ -40,6 +40,10 @@ writes ``build/site/assignments/{student,instructor}/*.ipynb``,
 ``build/site/assignments/nbgrader-course/`` and the zips ``student-edition.zip`` and
 ``nbgrader-course.zip`` beside them. The book copies ``build/site`` into the published
 site, so the student notebooks open in Colab from the deployed pages branch.
+
+    python -m cnnbook.editions tally handed-in/*.ipynb
+
+prints the points of executed notebooks without nbgrader (:func:`tally`).
 """
 
 import copy
@@ -306,6 +310,38 @@ def write_editions(notebook_dir, site_dir, repository_url):
     return out / "student-edition.zip"
 
 
+def tally(notebook):
+    """``{check name: (points scored, points)}`` read from an executed notebook's check cells.
+
+    For grading without nbgrader: a check cell (nbgrader metadata ``grade: true``, as the
+    student edition carries it) scores its points when it still calls its own check,
+    raised nothing and printed only passing verdicts (lines starting with ✓). It reads
+    the outputs the notebook holds, which a student can edit: execute handed-in
+    notebooks yourself before you tally them.
+    """
+    scores = {}
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade"):
+            continue
+        printed = "".join(output.get("text", "") for output in cell.get("outputs", []) if output.get("name") == "stdout")
+        verdicts = [line for line in printed.splitlines() if line[:1] in ("✓", "✗", "…")]
+        passed = (_CHECK_CALL.findall(cell.source)[:1] == [meta["grade_id"]] and verdicts
+                  and all(line.startswith("✓") for line in verdicts)
+                  and not any(output.get("output_type") == "error" for output in cell.get("outputs", [])))
+        scores[meta["grade_id"]] = (meta["points"] if passed else 0, meta["points"])
+    return scores
+
+
+def _print_tally(paths):
+    total = [0, 0]
+    for path in paths:
+        for check_name, (scored, points) in tally(nbformat.read(path, as_version=4)).items():
+            print(f"{path}\t{check_name}\t{scored:g}/{points:g}")
+            total = [total[0] + scored, total[1] + points]
+    print(f"total\t\t{total[0]:g}/{total[1]:g}")
+
+
 def _repository_url(config_path):
     import yaml
 
@@ -313,7 +349,10 @@ def _repository_url(config_path):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "tally":
+        sys.exit(_print_tally(sys.argv[2:]))
     if len(sys.argv) != 3:
-        sys.exit("usage: python -m cnnbook.editions NOTEBOOK_DIR SITE_DIR  (run from the book's root)")
+        sys.exit("usage: python -m cnnbook.editions NOTEBOOK_DIR SITE_DIR  (run from the book's root)\n"
+                 "       python -m cnnbook.editions tally EXECUTED_NOTEBOOK...")
     written = write_editions(sys.argv[1], sys.argv[2], _repository_url("_config.yml"))
     print(f"wrote the student, instructor and nbgrader editions and {written}")
