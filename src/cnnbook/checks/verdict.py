@@ -8,7 +8,8 @@ and never prints the expected answer. The decorator adds what every check needs:
 
 - **Copies.** The student's function receives copies of every array, list, tuple and
   dict it is given, so an answer that changes its inputs cannot change the check's own
-  data; an answer that changes them is rejected ("it changed its argument ...").
+  data; an answer that changes them is rejected ("it changed its argument ..."). Other
+  arguments (numbers, strings, functions, a Keras model) are passed as they are.
 - **Verdicts, not tracebacks.** A stub that still raises ``NotImplementedError`` gets
   "not implemented yet"; an error raised by the student's code becomes a verdict; a
   function that returns ``None`` is told to ``return`` its result. An error in the
