@@ -27,7 +27,7 @@ NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=1200 \
 FIRST_NOTEBOOK := notebooks/04_1_cnn_on_mnist.ipynb
 NOTEBOOKS      := $(FIRST_NOTEBOOK) $(filter-out $(FIRST_NOTEBOOK),$(sort $(wildcard notebooks/*.ipynb)))
 
-.PHONY: install book test outputs assignments clean colab-check check-html
+.PHONY: install book test outputs assignments clean colab-check check-html classroom-check
 
 install: $(STAMP)
 
@@ -99,6 +99,23 @@ colab-check: $(COLAB_STAMP)
 	  "$$($(COLAB_VENV)/bin/python -V 2>&1), not Colab's Python 3.13: remove $(COLAB_VENV) and run it again"; exit 1; }
 	CNNBOOK_QUICK=1 $(COLAB_VENV)/bin/python -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=1200 --durations=15 -p no:cacheprovider
+
+# nbgrader in a venv of its own, at the versions verified with the book; it grades in a
+# kernel that runs the book's .venv Python (cnnbook, TensorFlow), so nothing is installed twice.
+NBGRADER_VENV  := .venv-nbgrader
+NBGRADER_STAMP := $(NBGRADER_VENV)/.installed-stamp
+
+$(NBGRADER_STAMP): tests/classroom/requirements.txt tests/classroom/constraints.txt
+	python3 -m venv $(NBGRADER_VENV)
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet -c tests/classroom/constraints.txt -r tests/classroom/requirements.txt
+	touch $@
+
+## classroom-check: the notebooks in real nbgrader: a course of every notebook (make assignments),
+## `nbgrader generate_assignment` with its strict defaults, no solution left in the release, and
+## three students' 3.1 and 3.2 autograded in the quick mode, scores asserted (tools/classroom_check.py)
+classroom-check: $(STAMP) $(NBGRADER_STAMP) assignments
+	$(PYTHON) tools/classroom_check.py --nbgrader $(NBGRADER_VENV)/bin
 
 clean:
 	rm -rf _build build

@@ -1,5 +1,6 @@
 """Every exercise check passes the solution, reports a stub, and catches wrong answers."""
 
+import numpy as np
 import pytest
 
 from cnnbook import checks
@@ -35,6 +36,12 @@ CASES = {
         ],
     ),
 }
+
+
+@pytest.mark.parametrize("form", [float, np.array, np.int64], ids=["float", "0-d array", "np.int64"])
+def test_a_parameter_count_is_accepted_in_any_numeric_form(form, capsys):
+    """320.0 and 26.0 are handled alike: a whole number in any numeric form is accepted."""
+    assert checks.check_conv2d_param_count(lambda k, c, f: form(conv2d_param_count(k, c, f)))
 
 
 def test_a_crashing_answer_gets_a_verdict_not_a_traceback(capsys):

@@ -6,6 +6,10 @@ nbval starts its kernel under pytest, where ipykernel does not forward output
 written straight to the process's file descriptors (TensorFlow's C++ logs) into
 the notebook. We turn that forwarding off too; otherwise the stored outputs would
 hold stderr lines that nbval can never reproduce.
+
+Before it runs a notebook, it writes nbgrader's cell metadata from the exercises'
+`solution` tags, solution markers and check cells (cnnbook.editions), so that the
+committed notebooks are nbgrader source notebooks as they are.
 """
 
 import sys
@@ -13,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from cnnbook.editions import with_nbgrader_metadata
 
 
 def execute(notebook, folder, timeout=1200):
@@ -28,7 +34,7 @@ def execute(notebook, folder, timeout=1200):
 
 
 def execute_in_place(path):
-    notebook = nbformat.read(path, as_version=4)
+    notebook = with_nbgrader_metadata(nbformat.read(path, as_version=4), Path(path).name)
     execute(notebook, Path(path).parent)
     nbformat.write(notebook, path)
 

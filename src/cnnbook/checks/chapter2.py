@@ -6,9 +6,11 @@ an image). The checks only compute the plausible *wrong* answers themselves, so
 that a verdict can name the mistake.
 """
 
+import functools
+
 import numpy as np
 
-from cnnbook.checks.verdict import exercise_check
+from cnnbook.checks.verdict import exercise_check, numeric_array, whole_number_verdict
 
 
 def _close(answer, expected):
@@ -37,12 +39,12 @@ def check_per_class_accuracy(per_class_accuracy):
     from sklearn.metrics import recall_score
 
     for y_true, y_pred, n_classes in _label_cases():
-        answer = per_class_accuracy(y_true.copy(), y_pred.copy(), n_classes)
         labels = np.arange(n_classes)
         expected = recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+        case = f"for {len(y_true)} labels of {n_classes} classes"
+        answer = numeric_array(per_class_accuracy(y_true, y_pred, n_classes), case)
         if _close(answer, expected):
             continue
-        case = f"for {len(y_true)} labels of {n_classes} classes"
         if np.shape(answer) != expected.shape:
             return f"returned shape {np.shape(answer)} {case}. Hint: one number per class, in class order."
         hits = np.array([np.sum((y_true == c) & (y_pred == c)) for c in labels])
@@ -51,35 +53,38 @@ def check_per_class_accuracy(per_class_accuracy):
             return f"wrong {case}. Hint: divide by how many images truly belong to the class, not by how many were predicted as it."
         if _close(answer, hits):
             return f"wrong {case}. Hint: return fractions between 0 and 1, not counts."
+        if _close(answer, np.full(n_classes, np.mean(y_true == y_pred))):
+            return f"wrong {case}. Hint: that is the overall accuracy, the same for every class; count each class apart."
         return f"wrong {case}. Hint: among the images whose true label is c, which fraction got label c?"
     return None
 
 
-@exercise_check
-def check_hog_feature_length(hog_feature_length):
-    """Check ``hog_feature_length(side, pixels_per_cell, cells_per_block, orientations)`` against scikit-image."""
+@functools.lru_cache(maxsize=None)  # a pure function of whole numbers
+def _hog_length(side, cell, block, orientations):
     from skimage.feature import hog
 
-    for side, cell, block, orientations in [(28, 7, 2, 9), (28, 4, 2, 9), (32, 8, 3, 6), (30, 7, 2, 9), (28, 14, 1, 8)]:
-        answer = hog_feature_length(side, cell, block, orientations)
-        expected = hog(
-            np.zeros((side, side)),
-            orientations=orientations,
-            pixels_per_cell=(cell, cell),
-            cells_per_block=(block, block),
-        ).size
-        if answer == expected:
-            continue
-        case = f"side={side}, pixels_per_cell={cell}, cells_per_block={block}, orientations={orientations}"
-        cells = side // cell
-        if answer == cells * cells * orientations:
-            return f"wrong for {case}. Hint: the features are read per block, and blocks overlap."
-        if answer == (cells // block) ** 2 * block * block * orientations:
-            return f"wrong for {case}. Hint: blocks slide one cell at a time, so they overlap."
-        if answer == (cells - block + 1) ** 2 * orientations:
-            return f"wrong for {case}. Hint: each block contributes a histogram for every cell it contains."
-        return f"wrong for {case} (you returned {answer!r}). Hint: count cells per side, then blocks per side."
-    return None
+    return hog(np.zeros((side, side)), orientations=orientations, pixels_per_cell=(cell, cell),
+               cells_per_block=(block, block)).size
+
+
+@exercise_check(points=2)
+def check_hog_feature_length(hog_feature_length):
+    """Check ``hog_feature_length(side, pixels_per_cell, cells_per_block, orientations)`` against scikit-image."""
+    cases = [(28, 7, 2, 9), (28, 4, 2, 9), (32, 8, 3, 6), (30, 7, 2, 9), (28, 14, 1, 8)]
+    expected = [_hog_length(*case) for case in cases]
+    return whole_number_verdict(
+        hog_feature_length, cases, expected,
+        lambda s, c, b, o: f"side={s}, pixels_per_cell={c}, cells_per_block={b}, orientations={o}",
+        [
+            (lambda s, c, b, o: (s // c) ** 2 * o, "the features are read per block, and blocks overlap."),
+            (lambda s, c, b, o: (s // c // b) ** 2 * b * b * o, "blocks slide one cell at a time, so they overlap."),
+            (lambda s, c, b, o: (s // c - b + 1) ** 2 * o,
+             "each block contributes a histogram for every cell it contains."),
+            (lambda s, c, b, o: (-(-s // c) - b + 1) ** 2 * b * b * o,
+             "a cell that doesn't fit entirely in the image is dropped: round the cells per side down."),
+        ],
+        "count cells per side, then blocks per side.",
+    )
 
 
 # --- 2.2: from a neuron to a network ------------------------------------------------------
@@ -102,11 +107,11 @@ def check_neuron(neuron):
         x = rng.normal(size=(n_samples, n_inputs))
         w = rng.normal(size=n_inputs) / np.sqrt(n_inputs)
         b = float(rng.normal())
-        answer = neuron(x.copy(), w.copy(), b)
         expected = _keras_neuron(x, w, b)
+        case = f"for {n_samples} inputs of length {n_inputs}"
+        answer = numeric_array(neuron(x, w, b), case)
         if _close(answer, expected):
             continue
-        case = f"for {n_samples} inputs of length {n_inputs}"
         if np.shape(answer) != expected.shape:
             return f"returned shape {np.shape(answer)} {case}. Hint: one output per row of x."
         z = x @ w + b
@@ -120,6 +125,7 @@ def check_neuron(neuron):
     return None
 
 
+@functools.lru_cache(maxsize=None)  # a pure function of whole numbers
 def _keras_param_count(layer_sizes):
     import keras
 
@@ -132,27 +138,29 @@ def _keras_param_count(layer_sizes):
 @exercise_check
 def check_mlp_param_count(mlp_param_count):
     """Check ``mlp_param_count(layer_sizes)``, the parameters of a dense network, against Keras."""
-    for sizes in [[784, 10], [784, 128, 10], [3, 5, 2], [784, 64, 32, 10], [1, 1]]:
-        answer = mlp_param_count(list(sizes))
-        expected = _keras_param_count(sizes)
-        if answer == expected:
-            continue
-        case = f"layer_sizes={sizes}"
-        weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-        if answer == weights:
-            return f"wrong for {case}. Hint: every unit also has a bias."
-        if answer == weights + sum(sizes[:-1]):
-            return f"wrong for {case}. Hint: the biases belong to the units a layer computes, not to its inputs."
-        if answer == weights + sum(sizes):
-            return f"wrong for {case}. Hint: the input layer computes nothing, so it has no biases."
-        return f"wrong for {case} (you returned {answer!r}). Hint: add up weights and biases layer by layer."
-    return None
+    cases = [([784, 10],), ([784, 128, 10],), ([3, 5, 2],), ([784, 64, 32, 10],), ([1, 1],)]
+    expected = [_keras_param_count(tuple(sizes)) for sizes, in cases]
+
+    def weights(sizes):
+        return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+    return whole_number_verdict(
+        mlp_param_count, cases, expected, lambda sizes: f"layer_sizes={sizes}",
+        [
+            (weights, "every unit also has a bias."),
+            (lambda sizes: weights(sizes) + sum(sizes[:-1]),
+             "the biases belong to the units a layer computes, not to its inputs."),
+            (lambda sizes: weights(sizes) + sum(sizes), "the input layer computes nothing, so it has no biases."),
+            (lambda sizes: sizes[0] * sizes[-1] + sizes[-1], "every hidden layer adds its own weights and biases."),
+        ],
+        "add up weights and biases layer by layer.",
+    )
 
 
 # --- 2.3: why convolution -------------------------------------------------------------------
 
 
-@exercise_check
+@exercise_check(points=2)
 def check_shift_image(shift_image):
     """Check ``shift_image(image, dy, dx)``, a zero-filled shift, against ``scipy.ndimage.shift``."""
     from scipy import ndimage
@@ -160,14 +168,11 @@ def check_shift_image(shift_image):
     rng = np.random.default_rng(23)
     image = rng.integers(1, 256, size=(6, 7)).astype("uint8")
     for dy, dx in [(2, 1), (0, 3), (-1, 2), (-2, -3), (0, 0)]:
-        original = image.copy()
-        answer = shift_image(image, dy, dx)
-        if not np.array_equal(image, original):
-            return "it changed the input image. Hint: work on a copy."
         expected = ndimage.shift(image, (dy, dx), order=0, mode="constant", cval=0)
+        case = f"for dy={dy}, dx={dx}"
+        answer = numeric_array(shift_image(image, dy, dx), case)
         if np.shape(answer) == expected.shape and np.array_equal(answer, expected):
             continue
-        case = f"for dy={dy}, dx={dx}"
         if np.shape(answer) != expected.shape:
             return f"returned shape {np.shape(answer)} {case}. Hint: the shifted image keeps the original size."
         if np.array_equal(answer, np.roll(image, (dy, dx), axis=(0, 1))):
@@ -180,6 +185,7 @@ def check_shift_image(shift_image):
     return None
 
 
+@functools.lru_cache(maxsize=None)  # a pure function of whole numbers
 def _keras_dense_equivalent(side, kernel_size, filters):
     import keras
 
@@ -189,21 +195,23 @@ def _keras_dense_equivalent(side, kernel_size, filters):
     return dense.count_params()
 
 
-@exercise_check
+@exercise_check(points=2)
 def check_dense_equivalent_params(dense_equivalent_params):
     """Check ``dense_equivalent_params(side, kernel_size, filters)`` against Keras layers."""
-    for side, kernel_size, filters in [(28, 3, 32), (10, 3, 4), (8, 5, 2), (28, 1, 1), (16, 4, 3)]:
-        answer = dense_equivalent_params(side, kernel_size, filters)
-        expected = _keras_dense_equivalent(side, kernel_size, filters)
-        if answer == expected:
-            continue
-        case = f"side={side}, kernel_size={kernel_size}, filters={filters}"
-        outputs = (side - kernel_size + 1) ** 2 * filters
-        if answer == side * side * outputs:
-            return f"wrong for {case}. Hint: every output unit of the dense layer has a bias."
-        if answer == side**2 * side**2 * filters + side**2 * filters:
-            return f"wrong for {case}. Hint: a 'valid' convolution's feature map is smaller than the image."
-        if answer == kernel_size**2 * filters + filters:
-            return f"wrong for {case}. Hint: that is the convolution's count; the dense layer connects every pixel to every output."
-        return f"wrong for {case} (you returned {answer!r}). Hint: inputs times outputs, plus one bias per output."
-    return None
+    cases = [(28, 3, 32), (10, 3, 4), (8, 5, 2), (28, 1, 1), (16, 4, 3)]
+    expected = [_keras_dense_equivalent(*case) for case in cases]
+
+    def outputs(side, kernel_size, filters):
+        return (side - kernel_size + 1) ** 2 * filters
+
+    return whole_number_verdict(
+        dense_equivalent_params, cases, expected,
+        lambda s, k, f: f"side={s}, kernel_size={k}, filters={f}",
+        [
+            (lambda s, k, f: s * s * outputs(s, k, f), "every output unit of the dense layer has a bias."),
+            (lambda s, k, f: s**4 * f + s * s * f, "a 'valid' convolution's feature map is smaller than the image."),
+            (lambda s, k, f: k * k * f + f,
+             "that is the convolution's count; the dense layer connects every pixel to every output."),
+        ],
+        "inputs times outputs, plus one bias per output.",
+    )

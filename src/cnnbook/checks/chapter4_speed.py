@@ -1,10 +1,13 @@
 """Self-checks for the exercises of chapter 4's "Training faster" notebook."""
 
+import functools
+
 import numpy as np
 
-from cnnbook.checks.verdict import exercise_check
+from cnnbook.checks.verdict import exercise_check, formula_verdict, whole_number_verdict
 
 
+@functools.lru_cache(maxsize=None)  # a pure function of whole numbers
 def _steps_counted_by_tf_data(n_images, batch_size, epochs):
     import tensorflow as tf
 
@@ -15,20 +18,18 @@ def _steps_counted_by_tf_data(n_images, batch_size, epochs):
 @exercise_check
 def check_optimizer_steps(optimizer_steps):
     """Check ``optimizer_steps(n_images, batch_size, epochs)`` against a ``tf.data`` pipeline's batch count."""
-    for n_images, batch_size, epochs in [(60_000, 32, 5), (60_000, 128, 5), (1000, 128, 3), (100, 7, 2), (5, 10, 4)]:
-        answer = optimizer_steps(n_images, batch_size, epochs)
-        expected = _steps_counted_by_tf_data(n_images, batch_size, epochs)
-        if answer == expected:
-            continue
-        case = f"n_images={n_images}, batch_size={batch_size}, epochs={epochs}"
-        if answer == (n_images // batch_size) * epochs:
-            return f"wrong for {case}. Hint: the last batch of an epoch may be smaller, but it is still a step."
-        if answer == -(-n_images * epochs // batch_size):
-            return f"wrong for {case}. Hint: every epoch starts a new pass, so its last short batch is a step of its own."
-        if answer == -(-n_images // batch_size):
-            return f"wrong for {case}. Hint: count the steps of all the epochs."
-        return f"wrong for {case} (you returned {answer!r}). Hint: steps per epoch, rounded up, times epochs."
-    return None
+    cases = [(60_000, 32, 5), (60_000, 128, 5), (1000, 128, 3), (100, 7, 2), (5, 10, 4)]
+    expected = [_steps_counted_by_tf_data(*case) for case in cases]
+    return whole_number_verdict(
+        optimizer_steps, cases, expected, lambda n, b, e: f"n_images={n}, batch_size={b}, epochs={e}",
+        [
+            (lambda n, b, e: (n // b) * e, "the last batch of an epoch may be smaller, but it is still a step."),
+            (lambda n, b, e: -(-n * e // b),
+             "every epoch starts a new pass, so its last short batch is a step of its own."),
+            (lambda n, b, e: -(-n // b), "count the steps of all the epochs."),
+        ],
+        "steps per epoch, rounded up, times epochs.",
+    )
 
 
 # Measured-looking (training images, seconds) pairs: a fixed cost plus a cost per image.
@@ -46,18 +47,23 @@ def _least_squares_prediction(images, seconds, new_images):
     return fixed + per_image * new_images
 
 
-@exercise_check
+@exercise_check(points=2)
 def check_predict_seconds(predict_seconds):
     """Check ``predict_seconds(images, seconds, new_images)``: a least-squares line, evaluated at new_images."""
-    for images, seconds, new_images in _COST_CASES:
-        answer = predict_seconds(list(images), list(seconds), new_images)
-        expected = _least_squares_prediction(images, seconds, new_images)
-        if np.isclose(answer, expected, rtol=1e-6):
-            continue
-        case = f"{len(images)} measurements, predicting {new_images:,} images"
-        proportional = new_images * sum(seconds) / sum(images)
-        if np.isclose(answer, proportional, rtol=1e-6) or np.isclose(answer, seconds[-1] * new_images / images[-1]):
-            return (f"wrong for {case}. Hint: part of the time doesn't grow with the data "
-                    "(start-up, compilation): fit a line with an intercept.")
-        return f"wrong for {case}. Hint: fit seconds = a + b * images by least squares over all the measurements."
-    return None
+    cases = [(list(images), list(seconds), new_images) for images, seconds, new_images in _COST_CASES]
+    expected = [_least_squares_prediction(*case) for case in cases]
+    fixed_cost = ("part of the time doesn't grow with the data (start-up, compilation): "
+                  "fit a line with an intercept.")
+    return formula_verdict(
+        predict_seconds, cases, expected,
+        lambda images, seconds, new: f"{len(images)} measurements, predicting {new:,} images",
+        [
+            (lambda images, seconds, new: new * sum(seconds) / sum(images), fixed_cost),
+            (lambda images, seconds, new: seconds[-1] * new / images[-1], fixed_cost),
+            (lambda images, seconds, new: float(np.interp(new, images, seconds)),
+             "a prediction outside the measured range extends the fitted line; interpolation stays flat there."),
+            (lambda images, seconds, new: seconds[0] + (seconds[-1] - seconds[0]) / (images[-1] - images[0])
+             * (new - images[0]), "fit the line to all the measurements by least squares, not only to the first and last."),
+        ],
+        "fit seconds = a + b * images by least squares over all the measurements.",
+    )

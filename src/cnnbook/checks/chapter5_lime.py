@@ -4,7 +4,7 @@ import functools
 
 import numpy as np
 
-from cnnbook.checks.verdict import exercise_check
+from cnnbook.checks.verdict import exercise_check, formula_verdict, numeric_array
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,7 +43,7 @@ def _occluded_probabilities(image, predict, label, patch, fill):
     return predict(np.stack(images))[:, label].reshape(cells, cells)
 
 
-@exercise_check
+@exercise_check(points=2)
 def check_occlusion_map(occlusion_map):
     """Check ``occlusion_map(image, predict, label, patch)`` on real digits and a stand-in classifier."""
     predict, digits = _template_classifier_and_digits()
@@ -53,8 +53,8 @@ def check_occlusion_map(occlusion_map):
             for patch in [7, 4]:
                 occluded = _occluded_probabilities(image, predict, label, patch, fill=0.0)
                 expected = p_digit[label] - occluded
-                answer = np.asarray(occlusion_map(image.copy(), predict, label, patch), dtype="float64")
                 case = f"test digit #{index}, label={label}, patch={patch}"
+                answer = numeric_array(occlusion_map(image, predict, label, patch), case)
                 if answer.shape != expected.shape:
                     return (f"wrong shape for {case}: got {answer.shape}. "
                             "Hint: one value per patch position, rows of patches by columns of patches.")
@@ -70,32 +70,34 @@ def check_occlusion_map(occlusion_map):
                 if np.allclose(answer, p_digit[label] - _occluded_probabilities(image, predict, label, patch, 1.0),
                                atol=1e-6):
                     return f"wrong for {case}. Hint: an occluded patch becomes background (0), not ink."
+                top = int(p_digit.argmax())
+                if label != top and np.allclose(
+                        answer, p_digit[top] - _occluded_probabilities(image, predict, top, patch, 0.0), atol=1e-6):
+                    return (f"wrong for {case}. Hint: you explained the class the model predicts; "
+                            "explain the class given by `label`.")
                 return (f"wrong values for {case}. Hint: for each patch, set it to 0 in a copy of the image "
                         "and compare the probability of `label` with the unoccluded one.")
     return None
 
 
-@exercise_check
+@exercise_check(points=2)
 def check_deletion_auc(deletion_auc):
     """Check ``deletion_auc(curve)`` against NumPy's trapezoidal rule over x in [0, 1]."""
-    curves = [
+    cases = [(np.array(curve, dtype="float64"),) for curve in [
         [1.0, 0.0],
         [1.0, 1.0, 0.0],
         [0.99, 0.97, 0.62, 0.21, 0.05, 0.01],
         [0.9, 0.2, 0.25, 0.1, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
         list(np.linspace(1, 0.5, 37) ** 2),
-    ]
-    for curve in curves:
-        expected = np.trapezoid(curve, dx=1 / (len(curve) - 1))
-        answer = deletion_auc(np.array(curve))
-        if np.isclose(answer, expected, atol=1e-9):
-            continue
-        case = f"a curve of {len(curve)} points"
-        if np.isclose(answer, expected * (len(curve) - 1)):
-            return f"wrong for {case}. Hint: the x axis is the fraction of superpixels removed, from 0 to 1."
-        if np.isclose(answer, np.mean(curve)):
-            return f"wrong for {case}. Hint: a plain mean gives the end points full weight; the trapezoid rule halves them."
-        if np.isclose(answer, np.mean(curve[:-1])) or np.isclose(answer, np.mean(curve[1:])):
-            return f"wrong for {case}. Hint: use trapezoids between neighbouring points, not rectangles."
-        return f"wrong for {case} (you returned {answer!r}). Hint: area under the curve with x running from 0 to 1."
-    return None
+    ]]
+    expected = [np.trapezoid(curve, dx=1 / (len(curve) - 1)) for curve, in cases]
+    return formula_verdict(
+        deletion_auc, cases, expected, lambda curve: f"a curve of {len(curve)} points",
+        [
+            (lambda curve: np.trapezoid(curve), "the x axis is the fraction of superpixels removed, from 0 to 1."),
+            (np.mean, "a plain mean gives the end points full weight; the trapezoid rule halves them."),
+            (lambda curve: np.mean(curve[:-1]), "use trapezoids between neighbouring points, not rectangles."),
+            (lambda curve: np.mean(curve[1:]), "use trapezoids between neighbouring points, not rectangles."),
+        ],
+        "area under the curve with x running from 0 to 1.",
+    )
