@@ -399,3 +399,20 @@ def test_benchmark_sets_the_backend_before_keras_is_imported():
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Keras {keras.__version__}, {env.framework_version(BACKEND)}, "), result.stdout
     assert "tuned / article: throughput" in result.stdout
+
+
+def test_the_shared_model_file_loads_and_predicts_under_this_backend():
+    """models.trained_article_cnn's cache is keyed by recipe only: one .keras file for every backend.
+
+    In CI, `make test` fills the cache on TensorFlow before `make backends-check` runs this
+    on JAX and PyTorch: the TensorFlow-trained weights must classify as well there.
+    """
+    path = models.article_cnn_cache_path()
+    if not path.exists():
+        pytest.skip(f"no cached model at {path} (chapter 4.1 or trained_article_cnn() writes it)")
+    model = keras.models.load_model(path)
+    assert [layer.name for layer in model.layers] == list(models.ARTICLE_LAYER_NAMES)
+    _, (x_test, y_test) = data.load_mnist()
+    probabilities = model.predict(models.prepare_images(x_test), batch_size=1000, verbose=0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert np.mean(probabilities.argmax(axis=1) == y_test) >= 0.985
