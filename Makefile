@@ -27,7 +27,7 @@ NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=1200 \
 FIRST_NOTEBOOK := notebooks/04_1_cnn_on_mnist.ipynb
 NOTEBOOKS      := $(FIRST_NOTEBOOK) $(filter-out $(FIRST_NOTEBOOK),$(sort $(wildcard notebooks/*.ipynb)))
 
-.PHONY: install book test outputs assignments clean colab-check check-html classroom-check
+.PHONY: install book test outputs assignments clean colab-check check-html classroom-check backends-check
 
 install: $(STAMP)
 
@@ -116,6 +116,39 @@ $(NBGRADER_STAMP): tests/classroom/requirements.txt tests/classroom/constraints.
 ## three students' 3.1 and 3.2 autograded in the quick mode, scores asserted (tools/classroom_check.py)
 classroom-check: $(STAMP) $(NBGRADER_STAMP) assignments
 	$(PYTHON) tools/classroom_check.py --nbgrader $(NBGRADER_VENV)/bin
+
+# The backends check: the notebooks whose code is Keras's own (chapter 3's comparisons
+# with Keras layers, chapter 4.1's CNN) under the JAX and PyTorch backends, each in its
+# own venv on Python 3.11 without TensorFlow (backends/*.txt), with the pins of
+# requirements.txt as constraints (less its `-e .`, which a constraints file cannot hold).
+# --no-compile: the installs skip byte-compiling the 19,000 files of both venvs; Python
+# compiles, on import, the few that the notebooks use.
+BACKENDS          := jax torch
+BACKEND_PYTHON    := python3.11
+BACKEND_NOTEBOOKS := $(FIRST_NOTEBOOK) $(sort $(wildcard notebooks/03_*.ipynb))
+
+.venv-%/.installed-stamp: backends/requirements.txt backends/%.txt requirements.txt pyproject.toml
+	$(BACKEND_PYTHON) -m venv .venv-$*
+	grep -v '^-e' requirements.txt > .venv-$*/constraints.txt
+	.venv-$*/bin/python -m pip install --quiet --no-compile -c .venv-$*/constraints.txt \
+	  -r backends/requirements.txt -r backends/$*.txt
+	touch $@
+
+## backends-check: chapter 3 and 4.1 top to bottom under KERAS_BACKEND=jax and torch, in
+## the quick mode, with lax nbval as colab-check; cells tagged `tensorflow-only` are
+## skipped there (tools/nbval_backends.py); the training tests run under each backend too.
+## Every backend runs even if one fails; the time includes the installs.
+backends-check:
+	@started=$$(date +%s); $(MAKE) --no-print-directory -k $(foreach backend,$(BACKENDS),backends-check-$(backend)); \
+	  status=$$?; echo "backends-check: $$(( $$(date +%s) - started )) s"; exit $$status
+
+# Kept: make would otherwise delete these stamps as intermediate files of the pattern rule.
+.PRECIOUS: .venv-%/.installed-stamp
+
+backends-check-%: .venv-%/.installed-stamp
+	KERAS_BACKEND=$* CNNBOOK_QUICK=1 .venv-$*/bin/python -m pytest tests/test_training.py \
+	  $(BACKEND_NOTEBOOKS) -p tools.nbval_backends --nbval-lax --nbval-current-env \
+	  --nbval-cell-timeout=1200 --durations=10 -rs -p no:cacheprovider
 
 clean:
 	rm -rf _build build
