@@ -20,13 +20,13 @@ def run_python(code):
 def test_setup_prints_one_version_line_and_silences_onednn_notice():
     result = run_python("import cnnbook; print('device=' + cnnbook.setup())")
     assert result.returncode == 0, result.stderr
-    version_line, device_line = result.stdout.strip().splitlines()
+    version_line, mode_line, device_line = result.stdout.strip().splitlines()
     import keras
     import tensorflow as tf
 
     assert version_line.startswith(f"Python {sys.version.split()[0]} · Keras {keras.__version__} on TensorFlow {tf.__version__}")
-    assert device_line in {"device=CPU", "device=GPU"} and device_line[-3:] in version_line
-    assert version_line.endswith("· full runs")
+    assert device_line in {"device=CPU", "device=GPU"} and mode_line.startswith(f"training on {device_line[-3:]}")
+    assert mode_line.endswith("· full runs") and max(map(len, (version_line, mode_line))) <= 88
     assert "oneDNN custom operations" not in result.stderr  # printed when TF_ENABLE_ONEDNN_OPTS is unset
 
 
@@ -46,8 +46,8 @@ def test_quick_mode_refuses_an_unclear_value(monkeypatch):
 def test_setup_quick_turns_the_quick_mode_on_and_says_so():
     result = run_python("import cnnbook, os; cnnbook.setup(quick=True); print(os.environ['CNNBOOK_QUICK'])")
     assert result.returncode == 0, result.stderr
-    version_line, value = result.stdout.strip().splitlines()
-    assert version_line.endswith("· quick mode") and value == "1"
+    _, mode_line, value = result.stdout.strip().splitlines()
+    assert mode_line.endswith("· quick mode") and value == "1"
 
 
 def test_without_setup_tensorflow_prints_the_onednn_notice():
@@ -164,7 +164,7 @@ def test_setup_prints_the_warning_after_the_version_line(monkeypatch, capsys):
     warnings.simplefilter("ignore", UserWarning)  # TensorFlow came first in this process
     monkeypatch.setitem(env.TESTED_VERSIONS, "keras", ("9.0", "9.1"))
     cnnbook.setup()
-    version_line, warning = capsys.readouterr().out.strip().splitlines()
+    version_line, _, warning = capsys.readouterr().out.strip().splitlines()
     assert version_line.startswith("Python ") and warning.startswith("cnnbook was tested with keras 9.0–9.1; you have")
 
 

@@ -294,7 +294,7 @@ def setup(seed=0, deterministic=False, onednn=False, quick=None):
     str
         The device Keras will train on, ``"GPU"`` or ``"CPU"``.
 
-    Prints one line with the Python, Keras and backend versions, the device and the
+    Prints two lines, the Python, Keras and backend versions, then the device and the
     mode, then one warning line for each package outside the tested versions (none on the
     versions the book pins, so stored outputs don't change).
     """
@@ -320,10 +320,9 @@ def setup(seed=0, deterministic=False, onednn=False, quick=None):
         tf.config.experimental.enable_op_determinism()
     where = "Colab" if in_colab() else "local"
     cores = f" ({os.cpu_count()} cores)" if device == "CPU" else ""
-    print(
-        f"Python {platform.python_version()} · Keras {keras.__version__} on {framework_version(backend)} · "
-        f"{where} · training on {device}{cores} · {mode}"
-    )
+    # Two short lines rather than one: printed outputs fit the book's text column.
+    print(f"Python {platform.python_version()} · Keras {keras.__version__} on {framework_version(backend)} · {where}")
+    print(f"training on {device}{cores} · {mode}")
     # stdout, not a warning: a stored stderr output would fail nbval.
     for line in untested_version_warnings(installed_versions()):
         print(line)
