@@ -9,7 +9,8 @@
   of Font Awesome 6, drawn as SVG) on every page, and its style sheet *also* carries Font
   Awesome's CSS and web fonts (the solid and brands fonts, 0.3 MB, fetched only where a
   page shows an icon of that style). The CSS alone draws every icon the theme uses, so
-  ``templates/layout.html`` leaves the script out.
+  ``templates/layout.html`` leaves the script out, and icon_fonts.py cuts the fonts
+  down to the glyphs the book uses.
 """
 
 WIDGET_MANAGER = "ipywidgets/embed.js"

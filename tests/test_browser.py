@@ -5,8 +5,9 @@ else is blocked and recorded: a page that needs a CDN fails here. For each page 
 the toc we check what a reader gets:
 
 - it renders: no console errors, math typeset, images loaded, saved widgets drawn;
-- it is light: at most 3 MB on a cold load, every resource counted as served, and no
-  Font Awesome script (the theme's style sheet draws its icons);
+- it is light: at most 3 MB on a cold load, every resource counted as served, with no
+  Font Awesome script (the theme's style sheet draws its icons) and only the cut-down
+  icon fonts;
 - it is accessible: axe-core (vendored, WCAG 2.1 AA) finds no critical or serious
   violation, in light and in dark mode;
 - it reads well: no code block scrolls sideways on a 1366 px desktop, the page itself
@@ -364,6 +365,8 @@ def test_page_renders_offline_light_and_complete(name, visit, report):
     )
     fontawesome = [url for url in received if url.endswith("fontawesome.js")]
     assert not fontawesome, f"{name} loads Font Awesome's 1.5 MB script {fontawesome}: see _ext/page_assets.py"
+    whole_fonts = [url for url in received if "fontawesome/webfonts/" in url]
+    assert not whole_fonts, f"{name} loads Font Awesome's whole fonts {whole_fonts}, not the cut-down ones (_ext/icon_fonts.py)"
     listing = ", ".join(f"{url} {megabytes(size)}" for url, size in heaviest.items())
     assert weight <= PAGE_BUDGET_BYTES, (
         f"{name} loads {megabytes(weight)} on a cold load, over the {megabytes(PAGE_BUDGET_BYTES)} budget; "

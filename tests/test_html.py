@@ -1,5 +1,6 @@
 """Checks of the built book (`make book` first): what a reader's browser gets."""
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -7,7 +8,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from book import HTML_ROOT, toc_files
+from book import HTML_ROOT, REPO_ROOT, toc_files
 
 PAGES = sorted(HTML_ROOT.rglob("*.html")) if HTML_ROOT.exists() else []
 BOOK_PAGES = [p for p in PAGES if "_static" not in p.parts and "_sources" not in p.parts]
@@ -116,3 +117,44 @@ def test_heading_levels_do_not_skip(page):
     assert levels[0] == 1, f"{page_id(page)} starts at h{levels[0]}"
     skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
     assert not skips, f"{page_id(page)}: heading level jumps {skips}"
+
+
+def icon_fonts_module():
+    sys.path.insert(0, str(REPO_ROOT / "_ext"))
+    import icon_fonts
+
+    return icon_fonts
+
+
+def test_icon_fonts_hold_every_icon_the_book_uses():
+    """The cut-down Font Awesome fonts (_ext/icon_fonts.py) hold every glyph a page can show.
+
+    Each icon class a built page or the theme's scripts name is looked up in the theme's
+    own style sheet; its code point must be in the solid, regular or brands font."""
+    from fontTools.ttLib import TTFont
+
+    fonts = icon_fonts_module()
+    static = HTML_ROOT / "_static"
+    catalogue = fonts.icon_catalogue((static / fonts.THEME_CSS).read_text(encoding="utf-8"))
+    kept = set()
+    for source, _, _ in fonts.FACES:
+        kept |= set(TTFont(static / fonts.OUTPUT / Path(source).with_suffix(".woff").name).getBestCmap())
+    used = {name for page in PAGES for name in fonts.ICON_CLASS.findall(page.read_text(encoding="utf-8"))}
+    missing = sorted(name for name in used if name in catalogue and catalogue[name] not in kept)
+    assert len(used & set(catalogue)) > 10, f"found only {sorted(used)} icon classes in the pages"
+    assert not missing, f"icons the pages use but the cut-down fonts lack: {missing}"
+    theme_css = (static / fonts.THEME_CSS).read_text(encoding="utf-8")
+    lacking = sorted(hex(point) for point in fonts.code_points_outside_catalogue(theme_css) - kept)
+    assert not lacking, f"Font Awesome characters of the theme's style sheet not in the cut-down fonts: {lacking}"
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES, ids=page_id)
+def test_pages_use_the_cut_down_icon_fonts(page):
+    links = [link["href"] for link in parse(page).find_all("link", rel="stylesheet")]
+    theme = [i for i, href in enumerate(links) if "pydata-sphinx-theme.css" in href]
+    ours = [i for i, href in enumerate(links) if "icon-fonts.css" in href]
+    if not theme:  # index.html only redirects to the first page
+        return
+    assert ours and ours[0] > theme[0], (
+        f"{page_id(page)}: icon-fonts.css must come after the theme's style sheet, so that its fonts win: {links}"
+    )
