@@ -95,3 +95,28 @@ def test_player_shows_only_controls_that_change_the_frame(player):
     form = re.search(r'<form [^>]*class="anim-state"', player, flags=re.S)
     assert form and form.group(0).startswith("<form hidden "), form
     assert re.search(r'value="once"[^>]*\s+checked', player), "the hidden repetition mode must stay 'once'"
+
+
+def frames_of(player):
+    """Every frame a player embeds, as PNG bytes."""
+    import base64
+
+    return [base64.b64decode(data.replace("\\\n", ""))
+            for data in re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]*)"', player)]
+
+
+def test_player_frames_are_palette_pngs_that_look_the_same():
+    import io
+
+    from PIL import Image
+
+    anim = ANIMATIONS["conv_animation"]()
+    full = frames_of(anim.to_jshtml())
+    compact = frames_of(animations.to_html(anim, alt="a 3 by 3 window slides along row 12 of a digit"))
+    assert len(compact) == len(full) == 26
+    assert sum(map(len, compact)) < 0.6 * sum(map(len, full)), "the palette frames should be much smaller"
+    for before, after in zip(full, compact):
+        original, stored = Image.open(io.BytesIO(before)).convert("RGB"), Image.open(io.BytesIO(after))
+        assert stored.mode == "P" and stored.size == original.size
+        error = np.abs(np.asarray(stored.convert("RGB"), float) - np.asarray(original, float))
+        assert error.mean() < 1.0, f"the palette changes the frame by {error.mean():.2f} levels on average"

@@ -7,10 +7,14 @@ matplotlib and returns a ``FuncAnimation``. A notebook embeds it in the page wit
 stored as PNG images inside the HTML, and the player's buttons work in any browser.
 
 Keep animations small (a few dozen frames, a 72 dpi figure): every frame adds its
-image to the page.
+image to the page. ``to_html`` stores each frame with a palette of
+:data:`FRAME_COLOURS` colours, which makes the frames about three times smaller
+than matplotlib's full-colour PNGs, with no difference a reader can see.
 """
 
+import base64
 import html
+import io
 import re
 from typing import NamedTuple
 
@@ -18,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
 from matplotlib.patches import Rectangle
+from PIL import Image
 
 from cnnbook import ops
 from cnnbook.plots import MIN_FONT_PT
@@ -57,7 +62,24 @@ BUTTON_SYMBOLS = {
 # them, hidden, since its script reads the repetition mode; every control left visible
 # changes the frame shown.
 HIDDEN_BUTTONS = ("Decrease speed", "Increase speed")
+FRAME_COLOURS = 128
+_FRAME = re.compile(r'(frames\[\d+\] = ")data:image/png;base64,([^"]*)(")')
 SLIDER_LABEL = "Animation frame"
+
+
+def compact_png(png):
+    """A PNG's image with at most FRAME_COLOURS colours (a palette PNG), as PNG bytes."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    out = io.BytesIO()
+    image.quantize(colors=FRAME_COLOURS, method=Image.Quantize.MEDIANCUT).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def _compact_frame(match):
+    png = base64.b64decode(match.group(2).replace("\\\n", ""))  # a JS string continued with backslashes
+    data = base64.b64encode(compact_png(png)).decode("ascii")
+    lines = "\\\n".join(data[i : i + 76] for i in range(0, len(data), 76))  # continued the same way
+    return f"{match.group(1)}data:image/png;base64,{lines}{match.group(3)}"
 
 
 def _button_symbol(icon):
@@ -78,13 +100,14 @@ def to_html(anim, alt):
     Unicode symbol instead, which every browser draws without any font download: in
     the book, in Jupyter and in Colab alike.
 
-    Its frame slider gets a name for screen readers (``aria-label``), and the controls
+    Each frame is stored with a palette (:func:`compact_png`). Its frame slider gets a
+    name for screen readers (``aria-label``), and the controls
     that do nothing visible while the player is paused (:data:`HIDDEN_BUTTONS` and the
     repetition mode) are hidden.
     """
     if not isinstance(alt, str) or len(alt.strip()) < 20:
         raise ValueError(f"to_html: alt must describe the animation in at least 20 characters; got {alt!r}")
-    player = anim.to_jshtml(default_mode="once")
+    player = _FRAME.sub(_compact_frame, anim.to_jshtml(default_mode="once"))
     player = re.sub(r'<link rel="stylesheet"\s+href="[^"]*font-awesome[^"]*">\s*', "", player)
     player = re.sub(r'<i class="(fa [^"]+)"></i>', _button_symbol, player)
     player = player.replace('type="range" class="anim-slider"',
