@@ -204,7 +204,7 @@ PAGE_FACTS = """() => {
             const glyph = getComputedStyle(i, "::before");
             return i.tagName === "I" && (glyph.content === "none" || !/Font Awesome/.test(glyph.fontFamily));
         }).map(i => i.className),
-        icon_fonts: document.fonts.check('900 16px "Font Awesome 6 Free"'),
+        icon_fonts: [...document.fonts].some(face => /Font Awesome/.test(face.family) && face.status === "loaded"),
     };
 }"""
 AXE_RUN = """async ([tags, impacts]) => {
