@@ -1,5 +1,6 @@
 """What the tests need to know about the book's sources: config, toc, notebooks."""
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -14,6 +15,9 @@ TOC = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
 REPOSITORY_URL = CONFIG["repository"]["url"]
 BRANCH = CONFIG["repository"]["branch"]
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+# The built book the HTML checks read: `make book`'s, or another build named by
+# CNNBOOK_HTML_ROOT (a copy of the published site, an older build to compare with).
+HTML_ROOT = Path(os.environ.get("CNNBOOK_HTML_ROOT", REPO_ROOT / "_build" / "html"))
 
 
 def toc_files():

@@ -1,5 +1,6 @@
 """Checks of the built book (`make book` first): what a reader's browser gets."""
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -7,9 +8,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from book import BRANCH, REPO_ROOT, REPOSITORY_URL, toc_files
+from book import HTML_ROOT, REPO_ROOT, toc_files
 
-HTML_ROOT = REPO_ROOT / "_build" / "html"
 PAGES = sorted(HTML_ROOT.rglob("*.html")) if HTML_ROOT.exists() else []
 BOOK_PAGES = [p for p in PAGES if "_static" not in p.parts and "_sources" not in p.parts]
 EXTERNAL = ("http://", "https://", "mailto:", "javascript:", "data:")
@@ -76,27 +76,29 @@ def notebook_pages():
 
 
 @pytest.mark.parametrize("page", notebook_pages(), ids=page_id)
-def test_notebook_pages_show_figures_and_colab_badge(page):
-    """The launch buttons are checked in test_launch_links.py."""
+def test_notebook_pages_show_figures_and_their_notebook_links(page):
+    """The links themselves are checked in test_launch_links.py."""
     soup = parse(page)
     figures = [img for img in soup.find_all("img") if img.find_parent(class_="cell_output")]
     assert len(figures) >= 2, f"{page_id(page)} shows {len(figures)} figures"
-    owner_repo = REPOSITORY_URL.removeprefix("https://github.com/")
-    colab = f"https://colab.research.google.com/github/{owner_repo}/blob/{BRANCH}/notebooks/{page.stem}.ipynb"
-    badges = [a["href"] for a in soup.select("a.reference.external[href]") if "colab-badge" in str(a)]
-    assert badges == [colab], f"{page_id(page)}: 'Open in Colab' badge links {badges}, expected {colab}"
+    labels = [a.get_text(strip=True) for a in soup.select("nav.cnnbook-toolbar a[href]")]
+    assert "Run in Colab" in labels and "Student edition in Colab" in labels, (
+        f"{page_id(page)}: no row of notebook links under the title (found {labels})"
+    )
 
 
 def test_notebook_pages_were_found():
     assert notebook_pages(), "no notebook pages in the built book"
 
 
-PAGE_BUDGET_BYTES = 5 * 1024 * 1024
+# The whole page, every script and style counted, is weighed in test_browser.py; this is
+# the same budget for what the page itself carries, checked without a browser.
+PAGE_BUDGET_BYTES = 3_000_000
 
 
 @pytest.mark.parametrize("page", BOOK_PAGES, ids=page_id)
 def test_page_weight_within_budget(page):
-    """The page's HTML (embedded animations included) plus the images it shows."""
+    """The page's HTML (embedded figures, animations and widget state included) plus the images it shows."""
     images = {
         (page.parent / unquote(urlsplit(img["src"]).path)).resolve()
         for img in parse(page).find_all("img", src=True)
@@ -115,3 +117,44 @@ def test_heading_levels_do_not_skip(page):
     assert levels[0] == 1, f"{page_id(page)} starts at h{levels[0]}"
     skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
     assert not skips, f"{page_id(page)}: heading level jumps {skips}"
+
+
+def icon_fonts_module():
+    sys.path.insert(0, str(REPO_ROOT / "_ext"))
+    import icon_fonts
+
+    return icon_fonts
+
+
+def test_icon_fonts_hold_every_icon_the_book_uses():
+    """The cut-down Font Awesome fonts (_ext/icon_fonts.py) hold every glyph a page can show.
+
+    Each icon class a built page or the theme's scripts name is looked up in the theme's
+    own style sheet; its code point must be in the solid, regular or brands font."""
+    from fontTools.ttLib import TTFont
+
+    fonts = icon_fonts_module()
+    static = HTML_ROOT / "_static"
+    catalogue = fonts.icon_catalogue((static / fonts.THEME_CSS).read_text(encoding="utf-8"))
+    kept = set()
+    for source, _, _ in fonts.FACES:
+        kept |= set(TTFont(static / fonts.OUTPUT / Path(source).with_suffix(".woff").name).getBestCmap())
+    used = {name for page in PAGES for name in fonts.ICON_CLASS.findall(page.read_text(encoding="utf-8"))}
+    missing = sorted(name for name in used if name in catalogue and catalogue[name] not in kept)
+    assert len(used & set(catalogue)) > 10, f"found only {sorted(used)} icon classes in the pages"
+    assert not missing, f"icons the pages use but the cut-down fonts lack: {missing}"
+    theme_css = (static / fonts.THEME_CSS).read_text(encoding="utf-8")
+    lacking = sorted(hex(point) for point in fonts.code_points_outside_catalogue(theme_css) - kept)
+    assert not lacking, f"Font Awesome characters of the theme's style sheet not in the cut-down fonts: {lacking}"
+
+
+@pytest.mark.parametrize("page", BOOK_PAGES, ids=page_id)
+def test_pages_use_the_cut_down_icon_fonts(page):
+    links = [link["href"] for link in parse(page).find_all("link", rel="stylesheet")]
+    theme = [i for i, href in enumerate(links) if "pydata-sphinx-theme.css" in href]
+    ours = [i for i, href in enumerate(links) if "icon-fonts.css" in href]
+    if not theme:  # index.html only redirects to the first page
+        return
+    assert ours and ours[0] > theme[0], (
+        f"{page_id(page)}: icon-fonts.css must come after the theme's style sheet, so that its fonts win: {links}"
+    )

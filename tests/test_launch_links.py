@@ -2,8 +2,13 @@
 
 For every notebook page of the built book (`make book` first) each link must be exactly
 what the config implies, have the form its service expects, and point at a file that
-exists where the link says: in the repository for Colab and Binder, in the built site
-for the download button and for the student edition's Colab badge.
+exists where the link says: in the repository for Colab, Binder and "View source", in
+the built site (published on the Pages branch) for the download links, the student
+edition and its Colab badge.
+
+Each notebook page starts with one row of links (_ext/page_toolbar.py): "Run in Colab"
+(the notebook on the repository's branch), "Student edition in Colab" (the generated
+student notebook, without solutions), "Download notebook" and "View source".
 """
 
 import os
@@ -16,7 +21,7 @@ import pytest
 import yaml
 
 from book import CONFIG, NOTEBOOKS, REPO_ROOT, read_notebook
-from cnnbook.editions import PAGES_BRANCH
+from cnnbook.editions import BEGIN, PAGES_BRANCH, student_colab_url
 from test_html import HTML_ROOT, parse
 
 REPOSITORY = CONFIG["repository"]
@@ -36,7 +41,11 @@ BINDER_FORM = re.compile(
     r"https://mybinder\.org/v2/gh/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/(?P<branch>[\w.-]+)"
     r"\?urlpath=(?:tree|lab/tree)/(?P<path>[\w/.-]+\.ipynb)"
 )
+GITHUB_FILE_FORM = re.compile(
+    r"https://github\.com/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/blob/(?P<branch>[\w.-]+)/(?P<path>[\w/.-]+\.ipynb)"
+)
 COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^\s)\"']+")
+TOOLBAR_LABELS = ["Run in Colab", "Student edition in Colab", "Download notebook", "View source"]
 NOTEBOOK_IDS = [path.name for path in NOTEBOOKS]
 
 
@@ -123,3 +132,79 @@ def test_student_edition_opens_its_published_copy_in_colab(notebook):
     expected = f"{LAUNCH.get('colab_url')}/github/{OWNER}/{REPO}/blob/{PAGES_BRANCH}/{published}"
     assert links == {expected}, f"student {notebook.name}: Colab links {links}, expected {expected}"
     assert (SITE_DIR / published).is_file(), f"{published} is missing from {SITE_DIR}: run `make assignments`"
+
+
+def toolbar(page):
+    """The notebook links under the page's title, as [(label, href)], and where they sit."""
+    soup = parse(page)
+    bars = soup.select("nav.cnnbook-toolbar")
+    assert len(bars) == 1, f"{page.name}: {len(bars)} rows of notebook links (nav.cnnbook-toolbar), expected one"
+    links = [(a.get_text(strip=True), a["href"]) for a in bars[0].select("a[href]")]
+    return links, bars[0]
+
+
+def download_path(page, notebook):
+    """The download link Sphinx's copy of the notebook (in _sources/) implies, relative to the page."""
+    return Path(os.path.relpath(HTML_ROOT / "_sources" / notebook.relative_to(REPO_ROOT), page.parent)).as_posix()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_toolbar_is_one_row_of_the_four_links_right_under_the_title(notebook):
+    links, bar = toolbar(built_page(notebook))
+    assert [label for label, _ in links] == TOOLBAR_LABELS, f"{notebook.name}: the notebook links are {links}"
+    title = bar.find_previous_sibling()
+    assert title is not None and title.name == "h1", (
+        f"{notebook.name}: the links follow {title and title.name}, not directly the page's title"
+    )
+    assert "colab-badge" not in str(parse(built_page(notebook)).find("main")), (
+        f"{notebook.name}: the notebook's own Colab badge is still shown next to the links"
+    )
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_toolbar_links_are_the_ones_the_config_implies(notebook):
+    page = built_page(notebook)
+    found = dict(toolbar(page)[0])
+    path = path_in_repository(notebook)
+    expected = {
+        "Run in Colab": expected_launch_links(notebook)["Colab"],
+        "Student edition in Colab": f"{LAUNCH.get('colab_url')}/github/{OWNER}/{REPO}/blob/{PAGES_BRANCH}"
+                                    f"/assignments/student/{notebook.name}",
+        "Download notebook": download_path(page, notebook),
+        "View source": f"{REPOSITORY['url']}/blob/{BRANCH}/{path}",
+    }
+    assert found == expected, f"{notebook.name}: notebook links {found}, expected {expected} from _config.yml"
+    assert found["Student edition in Colab"] == student_colab_url(REPOSITORY["url"], notebook.name), (
+        "the page and the student edition's own badge (cnnbook.editions.student_colab_url) must open the same notebook"
+    )
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_toolbar_links_open_files_that_exist(notebook):
+    """Each link has its service's form and opens a file that is where it says."""
+    page = built_page(notebook)
+    found = dict(toolbar(page)[0])
+    run = COLAB_FORM.fullmatch(found["Run in Colab"])
+    assert run and run["branch"] in published_branch() and (REPO_ROOT / run["path"]).is_file(), found["Run in Colab"]
+    source = GITHUB_FILE_FORM.fullmatch(found["View source"])
+    assert source and (source["owner"], source["repo"]) == (OWNER, REPO), found["View source"]
+    assert source["branch"] in published_branch() and (REPO_ROOT / source["path"]).is_file(), found["View source"]
+    downloaded = (page.parent / unquote(found["Download notebook"])).resolve()
+    assert downloaded.is_file(), f"{notebook.name}: 'Download notebook' links to {downloaded}, which is missing"
+    assert read_notebook(downloaded).cells == read_notebook(notebook).cells, f"{downloaded} differs from {notebook}"
+    student = COLAB_FORM.fullmatch(found["Student edition in Colab"])
+    assert student and student["branch"] == PAGES_BRANCH, found["Student edition in Colab"]
+    # The Pages branch holds the built site (publish_dir: _build/html), so the path is a file of it.
+    assert (HTML_ROOT / student["path"]).is_file(), f"{student['path']} is not in the built site"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_student_link_opens_the_student_edition_not_the_solutions(notebook):
+    student_path = COLAB_FORM.fullmatch(dict(toolbar(built_page(notebook))[0])["Student edition in Colab"])["path"]
+    student, instructor = read_notebook(HTML_ROOT / student_path), read_notebook(notebook)
+    solutions = [cell for cell in instructor.cells if BEGIN in cell.source]
+    assert solutions, f"{notebook.name} has no exercise with a solution to hide"
+    leaked = [cell.source.splitlines()[0] for cell in student.cells if BEGIN in cell.source]
+    assert not leaked, f"the student edition of {notebook.name} shows solutions: {leaked}"
+    stubs = [cell for cell in student.cells if "raise NotImplementedError()" in cell.source]
+    assert len(stubs) >= len(solutions), f"the student edition of {notebook.name} has {len(stubs)} exercise stubs"

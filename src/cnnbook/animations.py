@@ -7,10 +7,14 @@ matplotlib and returns a ``FuncAnimation``. A notebook embeds it in the page wit
 stored as PNG images inside the HTML, and the player's buttons work in any browser.
 
 Keep animations small (a few dozen frames, a 72 dpi figure): every frame adds its
-image to the page.
+image to the page. ``to_html`` stores each frame with a palette of
+:data:`FRAME_COLOURS` colours, which makes the frames about three times smaller
+than matplotlib's full-colour PNGs, with no difference a reader can see.
 """
 
+import base64
 import html
+import io
 import re
 from typing import NamedTuple
 
@@ -18,8 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
 from matplotlib.patches import Rectangle
+from PIL import Image
 
 from cnnbook import ops
+from cnnbook.plots import MIN_FONT_PT
 
 DPI = 72
 
@@ -51,6 +57,31 @@ BUTTON_SYMBOLS = {
 }
 
 
+# Controls of matplotlib's player that change nothing a reader sees while it is paused:
+# the speed buttons, and the repetition mode (once, loop, reflect). The player keeps
+# them, hidden, since its script reads the repetition mode; every control left visible
+# changes the frame shown.
+HIDDEN_BUTTONS = ("Decrease speed", "Increase speed")
+FRAME_COLOURS = 128
+_FRAME = re.compile(r'(frames\[\d+\] = ")data:image/png;base64,([^"]*)(")')
+SLIDER_LABEL = "Animation frame"
+
+
+def compact_png(png):
+    """A PNG's image with at most FRAME_COLOURS colours (a palette PNG), as PNG bytes."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    out = io.BytesIO()
+    image.quantize(colors=FRAME_COLOURS, method=Image.Quantize.MEDIANCUT).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def _compact_frame(match):
+    png = base64.b64decode(match.group(2).replace("\\\n", ""))  # a JS string continued with backslashes
+    data = base64.b64encode(compact_png(png)).decode("ascii")
+    lines = "\\\n".join(data[i : i + 76] for i in range(0, len(data), 76))  # continued the same way
+    return f"{match.group(1)}data:image/png;base64,{lines}{match.group(3)}"
+
+
 def _button_symbol(icon):
     if icon[1] not in BUTTON_SYMBOLS:
         raise ValueError(f"to_html: matplotlib's player has an icon this book doesn't know: {icon[1]!r}")
@@ -68,16 +99,29 @@ def to_html(anim, alt):
     link, since the book must load nothing from other sites, and write each icon as a
     Unicode symbol instead, which every browser draws without any font download: in
     the book, in Jupyter and in Colab alike.
+
+    Each frame is stored with a palette (:func:`compact_png`). Its frame slider gets a
+    name for screen readers (``aria-label``), and the controls
+    that do nothing visible while the player is paused (:data:`HIDDEN_BUTTONS` and the
+    repetition mode) are hidden.
     """
     if not isinstance(alt, str) or len(alt.strip()) < 20:
         raise ValueError(f"to_html: alt must describe the animation in at least 20 characters; got {alt!r}")
-    player = anim.to_jshtml(default_mode="once")
+    player = _FRAME.sub(_compact_frame, anim.to_jshtml(default_mode="once"))
     player = re.sub(r'<link rel="stylesheet"\s+href="[^"]*font-awesome[^"]*">\s*', "", player)
     player = re.sub(r'<i class="(fa [^"]+)"></i>', _button_symbol, player)
+    player = player.replace('type="range" class="anim-slider"',
+                            f'type="range" class="anim-slider" aria-label="{SLIDER_LABEL}"', 1)
+    for title in HIDDEN_BUTTONS:
+        player = player.replace(f'<button title="{title}"', f'<button title="{title}" hidden', 1)
+    player = re.sub(r'<form (?=[^>]*class="anim-state")', "<form hidden ", player, count=1)
     first = re.search(r'frames\[0\] = "(data:image/png;base64,[^"]*)"', player)
     image = re.search(r'<img id="(_anim_img\w+)">', player)
-    if first is None or image is None:
-        raise ValueError("to_html: unexpected to_jshtml output: no first frame or no <img> to fill")
+    changed = (f'aria-label="{SLIDER_LABEL}"' in player and "<form hidden " in player
+               and all(f'<button title="{title}" hidden' in player for title in HIDDEN_BUTTONS))
+    if first is None or image is None or not changed:
+        raise ValueError("to_html: unexpected to_jshtml output: no first frame, no <img> to fill, "
+                         "or no slider, speed buttons and repetition mode where matplotlib 3.x has them")
     source = first.group(1).replace("\\\n", "")  # the frames are JS strings continued with backslashes
     tag = f'<img id="{image.group(1)}" src="{source}" alt="{html.escape(alt)}">'
     return player[: image.start()] + tag + player[image.end() :]
@@ -138,7 +182,7 @@ def conv_animation(image, kernel, row, interval=400):
     ax_products.set_yticks(range(kh))
     ax_products.set_xlabel("kernel column q")
     ax_products.set_ylabel("kernel row p")
-    labels = [[ax_products.text(q, p, "", ha="center", va="center", fontsize=9) for q in range(kw)]
+    labels = [[ax_products.text(q, p, "", ha="center", va="center", fontsize=MIN_FONT_PT) for q in range(kw)]
               for p in range(kh)]
 
     ax_row.set_xlim(-0.5, len(steps) - 0.5)
@@ -209,7 +253,7 @@ def pool_animation(x, size=2, stride=None, interval=500):
                                         gridspec_kw={"width_ratios": [x.shape[1], max(out_shape[1], 4)]})
     ax_in.imshow(x, cmap="Greys", vmin=0, vmax=vmax)
     for (r, c), value in np.ndenumerate(x):
-        ax_in.text(c, r, f"{value:.1f}", ha="center", va="center", fontsize=6,
+        ax_in.text(c, r, f"{value:.1f}", ha="center", va="center", fontsize=MIN_FONT_PT,
                    color="white" if value > vmax / 2 else "black")
     ax_in.set_title(f"input, {size}×{size} windows, stride {stride}")
     ax_in.set_xlabel("column")
@@ -220,7 +264,7 @@ def pool_animation(x, size=2, stride=None, interval=500):
 
     pooled = np.full(out_shape, np.nan)
     out_image = ax_out.imshow(pooled, cmap="Greys", vmin=0, vmax=vmax)
-    out_labels = {(s.i, s.j): ax_out.text(s.j, s.i, "", ha="center", va="center", fontsize=8)
+    out_labels = {(s.i, s.j): ax_out.text(s.j, s.i, "", ha="center", va="center", fontsize=MIN_FONT_PT)
                   for s in steps}
     ax_out.set_xticks(range(out_shape[1]))
     ax_out.set_yticks(range(out_shape[0]))
