@@ -378,7 +378,7 @@ def input_gradient(weights, images, layer, unit):
     return backward(weights, trace, seed, start=layer, input_gradient=True)[1]
 
 
-def predict(weights, images, batch_size=1000):
+def predict(weights, images, batch_size=128):
     """Logits for many images, computed ``batch_size`` at a time (to bound memory)."""
     fn = f"{_FN}.predict"
     images, weights = _images_and_weights(fn, images, weights)
@@ -387,7 +387,7 @@ def predict(weights, images, batch_size=1000):
     return np.concatenate(chunks) if chunks else np.zeros((0, weights[7].shape[0]), weights[7].dtype)
 
 
-def accuracy(weights, images, labels, batch_size=1000):
+def accuracy(weights, images, labels, batch_size=128):
     """The fraction of ``images`` whose largest logit is at the true label."""
     logits = predict(weights, images, batch_size)
     labels = _labels(f"{_FN}.accuracy", labels, len(logits), logits.shape[1])
