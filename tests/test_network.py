@@ -130,6 +130,10 @@ def test_input_gradient_of_one_unit_matches_the_tape_and_stays_in_its_receptive_
     outside = np.ones(images.shape[1:3], dtype=bool)
     outside[4 * row : 4 * row + 10, 4 * col : 4 * col + 10] = False
     assert np.all(mine[:, outside] == 0) and np.any(mine != 0)
+    every_channel = network.input_gradient(keras_model.get_weights(), images, "pool2", (row, col))
+    by_channel = [network.input_gradient(keras_model.get_weights(), images, "pool2", (row, col, c))
+                  for c in range(64)]
+    assert np.allclose(every_channel, np.sum(by_channel, axis=0), atol=1e-6)
 
 
 def test_sgd_step_is_keras_sgd(keras_model, digits):
@@ -223,6 +227,8 @@ def test_bad_input_says_what_was_expected(change, words, keras_model, digits):
         (lambda w, x, y: network.adam_step(w, w, state=("not", "a", "state")), "AdamState"),
         (lambda w, x, y: network.adam_step(w, w, beta_1=1.0), "beta_1 must lie in [0, 1)"),
         (lambda w, x, y: network.input_gradient(w, x, "pool2", (5, 0, 0)), "(5, 5, 64)"),
+        (lambda w, x, y: network.input_gradient(w, x, "pool2", (0, 0, 0, 0)), "1 to 3 whole numbers"),
+        (lambda w, x, y: network.input_gradient(w, x, "pool2", (-1, 0)), "1 to 3 whole numbers"),
         (lambda w, x, y: network.input_gradient(w, x, "softmax", 0), "layer must be one of"),
         (lambda w, x, y: network.parameter_shapes((8, 8, 1)), "at least 10x10"),
     ],
@@ -231,3 +237,17 @@ def test_bad_arguments_say_what_was_expected(call, words, keras_model, digits):
     with pytest.raises(ValueError) as error:
         call(keras_model.get_weights(), *digits)
     assert words in str(error.value)
+
+
+def test_blas_threads_are_capped_inside_and_restored_after():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    with network._blas_threads("test", 1):
+        assert set(blas_threads()) == {1}
+    assert blas_threads() == before
+    with pytest.raises(ValueError, match="blas_threads must be a positive integer"):
+        network.predict(network.initial_weights(), np.zeros((1, 28, 28, 1), "float32"), blas_threads=0)

@@ -35,6 +35,8 @@ Bad input (weights that do not fit the architecture, images of the wrong layout,
 labels out of range) raises ``ValueError`` saying what was expected.
 """
 
+import contextlib
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -341,55 +343,91 @@ def backward(weights, trace, grad, start="dense_out", input_gradient=False):
     return (grads, grad) if input_gradient else grads
 
 
-def loss_and_gradients(weights, images, labels):
+def loss_and_gradients(weights, images, labels, blas_threads=1):
     """The mean cross-entropy loss on a batch and its gradient for every weight array.
 
     Returns ``(loss, grads)``, ``grads`` in the order and shapes of ``weights``: the
     quantities that ``tf.GradientTape`` gives for the Keras model's trainable variables.
+    ``blas_threads`` caps NumPy's BLAS threads meanwhile (see :func:`train`).
     """
     fn = f"{_FN}.loss_and_gradients"
     images, weights = _images_and_weights(fn, images, weights)
     labels = _labels(fn, labels, len(images), weights[7].shape[0])
-    logits, trace = _run_forward(weights, images)
-    loss = ops.cross_entropy_from_logits(logits, labels)
-    grads = backward(weights, trace, ops.softmax_cross_entropy_backward(logits, labels))
+    with _blas_threads(fn, blas_threads):
+        logits, trace = _run_forward(weights, images)
+        loss = ops.cross_entropy_from_logits(logits, labels)
+        grads = backward(weights, trace, ops.softmax_cross_entropy_backward(logits, labels))
     return float(loss), grads
 
 
-def input_gradient(weights, images, layer, unit):
+def input_gradient(weights, images, layer, unit, blas_threads=1):
     """Gradient of one unit of ``layer`` with respect to the images, shape of ``images``.
 
-    ``unit`` indexes the layer's output without the batch axis (``(row, col, channel)``
-    for a feature map, ``(feature,)`` after flatten). Each image gets the gradient of
-    its own copy of the unit. Pixels where it is nonzero lie inside the unit's receptive
-    field; pixels outside it cannot change the unit at all.
+    ``unit`` indexes the layer's output without the batch axis: ``(row, col, channel)``
+    for a feature map, ``(feature,)`` after flatten. A shorter index stands for all the
+    units it leaves open, as in NumPy (``(row, col)``: every channel at that position),
+    and gives the gradient of their sum. Each image gets the gradient of its own copy of
+    the unit. Pixels where it is nonzero lie inside the unit's receptive field; pixels
+    outside it cannot change the unit at all. ``blas_threads``: see :func:`train`.
     """
     fn = f"{_FN}.input_gradient"
     images, weights = _images_and_weights(fn, images, weights)
     if layer not in LAYER_NAMES:
         raise ValueError(f"{fn}: layer must be one of {list(LAYER_NAMES)}; got {layer!r}")
-    output, trace = _run_forward(weights, images, until=layer)
+    with _blas_threads(fn, blas_threads):
+        output, trace = _run_forward(weights, images, until=layer)
     unit = tuple(np.atleast_1d(unit))
-    if len(unit) != output.ndim - 1 or not all(0 <= u < n for u, n in zip(unit, output.shape[1:])):
-        raise ValueError(f"{fn}: unit must index one output of {layer}, whose shape per image is "
-                         f"{output.shape[1:]}; got {unit!r}")
+    shape = output.shape[1:]
+    if not (0 < len(unit) <= len(shape) and all(ops._is_positive_int(u + 1) for u in unit)
+            and all(u < n for u, n in zip(unit, shape))):
+        raise ValueError(f"{fn}: unit must index the output of {layer}, whose shape per image is "
+                         f"{shape}, with 1 to {len(shape)} whole numbers; got {unit!r}")
     seed = np.zeros_like(output)
     seed[(slice(None), *unit)] = 1
-    return backward(weights, trace, seed, start=layer, input_gradient=True)[1]
+    with _blas_threads(fn, blas_threads):
+        return backward(weights, trace, seed, start=layer, input_gradient=True)[1]
 
 
-def predict(weights, images, batch_size=128):
-    """Logits for many images, computed ``batch_size`` at a time (to bound memory)."""
+@functools.lru_cache(maxsize=1)
+def _thread_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - then NumPy keeps its own setting
+        return None
+    return ThreadpoolController()
+
+
+def _blas_threads(fn, count):
+    """Limit NumPy's BLAS to ``count`` threads inside the block (``None``: leave it alone).
+
+    The article's CNN multiplies small matrices, a few per minibatch. A second BLAS
+    thread gains little for them on an idle 2-core CPU, and when the cores are shared
+    with other processes, BLAS threads that wait for each other make every product
+    several times slower (``benchmarks/bench_network.py`` measures both). Uses
+    threadpoolctl (installed with scikit-learn) where it is present.
+    """
+    if count is None or _thread_controller() is None:
+        return contextlib.nullcontext()
+    return _thread_controller().limit(limits=ops._positive_int(fn, "blas_threads", count), user_api="blas")
+
+
+def predict(weights, images, batch_size=128, blas_threads=1):
+    """Logits for many images, computed ``batch_size`` at a time (to bound memory).
+
+    ``blas_threads`` caps NumPy's BLAS threads meanwhile (see :func:`train`).
+    """
     fn = f"{_FN}.predict"
     images, weights = _images_and_weights(fn, images, weights)
     batch_size = ops._positive_int(fn, "batch_size", batch_size)
-    chunks = [_run_forward(weights, images[i : i + batch_size])[0] for i in range(0, len(images), batch_size)]
+    with _blas_threads(fn, blas_threads):
+        chunks = [_run_forward(weights, images[i : i + batch_size])[0]
+                  for i in range(0, len(images), batch_size)]
     return np.concatenate(chunks) if chunks else np.zeros((0, weights[7].shape[0]), weights[7].dtype)
 
 
-def accuracy(weights, images, labels, batch_size=128):
+def accuracy(weights, images, labels, batch_size=128, blas_threads=1):
     """The fraction of ``images`` whose largest logit is at the true label."""
-    logits = predict(weights, images, batch_size)
+    logits = predict(weights, images, batch_size, blas_threads)
     labels = _labels(f"{_FN}.accuracy", labels, len(logits), logits.shape[1])
     return float(np.mean(logits.argmax(axis=1) == labels))
 
@@ -505,7 +543,8 @@ class TrainingRun(NamedTuple):
     losses: np.ndarray
 
 
-def train(weights, images, labels, epochs=1, batch_size=32, optimizer="adam", learning_rate=None, seed=0):
+def train(weights, images, labels, epochs=1, batch_size=32, optimizer="adam", learning_rate=None, seed=0,
+          blas_threads=1):
     """Train the article's CNN in NumPy with minibatch gradient descent, as ``model.fit`` does.
 
     Every epoch visits the images once in a new random order (``seed``), in minibatches
@@ -513,6 +552,11 @@ def train(weights, images, labels, epochs=1, batch_size=32, optimizer="adam", le
     of all weights with ``optimizer``: ``"adam"`` (:func:`adam_step`, default learning
     rate 0.001) or ``"sgd"`` (:func:`sgd_step`, default 0.01), Keras's defaults.
     ``weights`` is not modified. Returns a :class:`TrainingRun`.
+
+    ``blas_threads`` caps NumPy's BLAS threads during training (default 1; ``None``
+    keeps NumPy's own setting): for the article's small matrices one thread is about as
+    fast as two on an idle 2-core CPU, and several times faster when other processes
+    share the cores.
     """
     fn = f"{_FN}.train"
     images, weights = _images_and_weights(fn, images, weights)
@@ -525,14 +569,15 @@ def train(weights, images, labels, epochs=1, batch_size=32, optimizer="adam", le
         learning_rate = 0.001 if optimizer == "adam" else 0.01
     rng = np.random.default_rng(seed)
     state, losses = None, []
-    for _ in range(epochs):
-        order = rng.permutation(len(images))
-        for start in range(0, len(images), batch_size):
-            batch = order[start : start + batch_size]
-            loss, grads = loss_and_gradients(weights, images[batch], labels[batch])
-            if optimizer == "adam":
-                weights, state = adam_step(weights, grads, state, learning_rate)
-            else:
-                weights = sgd_step(weights, grads, learning_rate)
-            losses.append(loss)
+    with _blas_threads(fn, blas_threads):
+        for _ in range(epochs):
+            order = rng.permutation(len(images))
+            for start in range(0, len(images), batch_size):
+                batch = order[start : start + batch_size]
+                loss, grads = loss_and_gradients(weights, images[batch], labels[batch])
+                if optimizer == "adam":
+                    weights, state = adam_step(weights, grads, state, learning_rate)
+                else:
+                    weights = sgd_step(weights, grads, learning_rate)
+                losses.append(loss)
     return TrainingRun(weights, np.asarray(losses))
