@@ -16,8 +16,6 @@ thread (``cnnbook.network``'s default) and with NumPy's own thread setting.
 import argparse
 import os
 import platform
-import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -25,20 +23,8 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bench_ops import timings  # noqa: E402  (same folder: alternating calls, best and median)
 from cnnbook import data, models, network  # noqa: E402
-
-
-def timings(functions, repeats):
-    """(best, median) wall time in milliseconds of each function, called in turn ``repeats`` times."""
-    for fn in functions:  # warm-up: tracing and first allocations are not measured
-        fn()
-    times = [[] for _ in functions]
-    for _ in range(repeats):
-        for fn, fn_times in zip(functions, times):
-            start = time.perf_counter()
-            fn()
-            fn_times.append(time.perf_counter() - start)
-    return [(1e3 * min(t), 1e3 * statistics.median(t)) for t in times]
 
 
 def numpy_step(weights, images, labels, blas_threads):

@@ -121,6 +121,12 @@ def parameter_shapes(input_shape=(28, 28, 1), num_classes=10):
     )
 
 
+def _check_list(fn, name, arrays):
+    if isinstance(arrays, np.ndarray) or not isinstance(arrays, (list, tuple)):
+        raise ValueError(f"{fn}: {name} must be a list of arrays, as model.get_weights() "
+                         f"returns them; got {type(arrays).__name__}")
+
+
 def check_weights(weights, input_shape=None):
     """``weights`` as a list of 8 float arrays that fit the article's CNN, else ``ValueError``.
 
@@ -128,9 +134,7 @@ def check_weights(weights, input_shape=None):
     the flattened size that dense_hidden expects must match images of ``input_shape``
     (default: 28x28 with the kernel's channels). The arrays are not copied.
     """
-    if isinstance(weights, np.ndarray) or not isinstance(weights, (list, tuple)):
-        raise ValueError(f"{_FN}: weights must be a list of 8 arrays, as model.get_weights() "
-                         f"returns them; got {type(weights).__name__}")
+    _check_list(_FN, "weights", weights)
     if len(weights) != len(PARAMETER_NAMES):
         raise ValueError(f"{_FN}: the article's CNN has {len(PARAMETER_NAMES)} weight arrays "
                          f"({', '.join(PARAMETER_NAMES)}); got {len(weights)}")
@@ -439,10 +443,8 @@ def accuracy(weights, images, labels, batch_size=128, blas_threads=1):
 
 def _matching(fn, weights, grads):
     """Two lists of float arrays, the gradients in the shapes of the weights."""
-    for name, arrays in (("weights", weights), ("grads", grads)):
-        if isinstance(arrays, np.ndarray) or not isinstance(arrays, (list, tuple)):
-            raise ValueError(f"{fn}: {name} must be a list of arrays (as model.get_weights() "
-                             f"returns); got {type(arrays).__name__}")
+    _check_list(fn, "weights", weights)
+    _check_list(fn, "grads", grads)
     if len(grads) != len(weights):
         raise ValueError(f"{fn}: grads must hold one gradient per weight array "
                          f"({len(weights)}); got {len(grads)}")
