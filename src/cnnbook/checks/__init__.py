@@ -24,6 +24,12 @@ from cnnbook.checks.chapter3 import (
     check_softmax,
     check_softmax_cross_entropy_grad,
 )
+from cnnbook.checks.chapter3_learning import (
+    check_adam_step,
+    check_input_window,
+    check_sgd_step,
+    check_two_layer_gradients,
+)
 from cnnbook.checks.chapter4 import check_conv2d_param_count, check_flatten_size
 from cnnbook.checks.chapter4_speed import check_optimizer_steps, check_predict_seconds
 from cnnbook.checks.chapter5 import (
@@ -49,6 +55,7 @@ __all__ += [
     "check_softmax_cross_entropy_grad",
     "check_dense_backward",
 ]
+__all__ += ["check_two_layer_gradients", "check_sgd_step", "check_adam_step", "check_input_window"]
 __all__ += ["check_occlusion_map", "check_deletion_auc"]
 __all__ += ["check_per_class_accuracy", "check_hog_feature_length", "check_neuron", "check_mlp_param_count"]
 __all__ += ["check_shift_image", "check_dense_equivalent_params"]
