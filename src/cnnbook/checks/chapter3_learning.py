@@ -73,7 +73,7 @@ def _two_layer_mistakes(x, w1, w2, labels):
     yield (x.T @ masked, z.T @ g, "grad_w2 multiplies the hidden layer's output, after the ReLU.")
 
 
-@exercise_check
+@exercise_check(points=3)
 def check_two_layer_gradients(two_layer_gradients):
     """Check ``two_layer_gradients(x, w1, w2, labels) -> (grad_w1, grad_w2)`` against autodiff.
 
@@ -200,7 +200,7 @@ def _adam_mistakes(w, grad_sequence, rate, beta_1, beta_2, epsilon):
            "divide by the square root of v_hat, which has the units of the gradient.")
 
 
-@exercise_check
+@exercise_check(points=2)
 def check_adam_step(adam_step):
     """Check ``adam_step(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon)`` against Keras.
 
@@ -290,7 +290,7 @@ def _window(layers, unit, padding=True, own_stride=False, skip_strides=False):
     return start + unit * jump, start + unit * jump + size - 1
 
 
-@exercise_check
+@exercise_check(points=2)
 def check_input_window(input_window):
     """Check ``input_window(layers, i) -> (first, last)`` against a measured Keras stack.
 
