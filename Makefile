@@ -121,37 +121,36 @@ classroom-check: $(STAMP) $(NBGRADER_STAMP) assignments
 	$(PYTHON) tools/classroom_check.py --nbgrader $(NBGRADER_VENV)/bin
 
 # The backends check: the notebooks whose code is Keras's own (chapter 3's comparisons
-# with Keras layers, chapter 4.1's CNN) under the JAX and PyTorch backends, each in its
-# own venv on Python 3.11 without TensorFlow (backends/*.txt), with the pins of
-# requirements.txt as constraints (less its `-e .`, which a constraints file cannot hold).
-# --no-compile: the installs skip byte-compiling the 19,000 files of both venvs; Python
-# compiles, on import, the few that the notebooks use.
+# with Keras layers, chapter 4.1's CNN) under the JAX and PyTorch backends, in one venv
+# on Python 3.11 that holds both and no TensorFlow (backends/requirements.txt), with the
+# pins of requirements.txt as constraints (less its `-e .`, which a constraints file
+# cannot hold). --no-compile: the install skips byte-compiling the venv's 19,000 files;
+# Python compiles, on import, the few that the notebooks use.
 BACKENDS          := jax torch
+BACKENDS_VENV     := .venv-backends
+BACKENDS_STAMP    := $(BACKENDS_VENV)/.installed-stamp
 BACKEND_PYTHON    := python3.11
 BACKEND_NOTEBOOKS := $(FIRST_NOTEBOOK) $(sort $(wildcard notebooks/03_*.ipynb))
 
-.venv-%/.installed-stamp: backends/requirements.txt backends/%.txt requirements.txt pyproject.toml
-	$(BACKEND_PYTHON) -m venv .venv-$*
-	grep -v '^-e' requirements.txt > .venv-$*/constraints.txt
-	.venv-$*/bin/python -m pip install --quiet --no-compile -c .venv-$*/constraints.txt \
-	  -r backends/requirements.txt -r backends/$*.txt
+$(BACKENDS_STAMP): backends/requirements.txt requirements.txt pyproject.toml
+	$(BACKEND_PYTHON) -m venv $(BACKENDS_VENV)
+	grep -v '^-e' requirements.txt > $(BACKENDS_VENV)/constraints.txt
+	$(BACKENDS_VENV)/bin/python -m pip install --quiet --no-compile -c $(BACKENDS_VENV)/constraints.txt \
+	  -r backends/requirements.txt
 	touch $@
 
 ## backends-check: chapter 3 and 4.1 top to bottom under KERAS_BACKEND=jax and torch, in
 ## the quick mode, with lax nbval as colab-check; cells tagged `tensorflow-only` are
 ## skipped there (tools/nbval_backends.py); the training tests run under each backend too.
-## Every backend runs even if one fails; the time includes the installs.
-backends-check:
-	@started=$$(date +%s); $(MAKE) --no-print-directory -k $(foreach backend,$(BACKENDS),backends-check-$(backend)); \
-	  status=$$?; echo "backends-check: $$(( $$(date +%s) - started )) s"; exit $$status
-
-# Kept: make would otherwise delete these stamps as intermediate files of the pattern rule.
-.PRECIOUS: .venv-%/.installed-stamp
-
-backends-check-%: .venv-%/.installed-stamp
-	KERAS_BACKEND=$* CNNBOOK_QUICK=1 .venv-$*/bin/python -m pytest tests/test_training.py \
-	  $(BACKEND_NOTEBOOKS) -p tools.nbval_backends --nbval-lax --nbval-current-env \
-	  --nbval-cell-timeout=1200 --durations=10 -rs -p no:cacheprovider
+## Every backend runs even if one fails; the time includes the install.
+backends-check: $(BACKENDS_STAMP)
+	@started=$$(date +%s); failed=; \
+	for backend in $(BACKENDS); do \
+	  KERAS_BACKEND=$$backend CNNBOOK_QUICK=1 $(BACKENDS_VENV)/bin/python -m pytest tests/test_training.py \
+	    $(BACKEND_NOTEBOOKS) -p tools.nbval_backends --nbval-lax --nbval-current-env \
+	    --nbval-cell-timeout=1200 --durations=10 -rs -p no:cacheprovider || failed="$$failed $$backend"; \
+	done; \
+	echo "backends-check: $$(( $$(date +%s) - started )) s$${failed:+; failed under:$$failed}"; test -z "$$failed"
 
 clean:
 	rm -rf _build build
