@@ -266,8 +266,8 @@ def test_verdicts_never_print_the_expected_output_size(capsys):
 # write them: each wrong answer now fails with the hint that names its mistake, and each
 # right answer passes.
 MISTAKES_AND_THEIR_HINTS = [
-    (checks.check_correlate2d, zeroes_the_image, "changed its argument `image`"),
-    (checks.check_correlate2d, flips_the_kernel_in_place, "changed its argument `kernel`"),
+    (checks.check_correlate2d, zeroes_the_image, "changed `image`"),
+    (checks.check_correlate2d, flips_the_kernel_in_place, "changed `kernel`"),
     (checks.check_softmax, lambda z: softmax(z, shift="row min"), "subtract each row's own maximum"),
     (checks.check_softmax, lambda z: softmax(z, shift="row mean"), "subtract each row's own maximum"),
     (checks.check_softmax, lambda z: softmax(z, shift="global max"), "one maximum for the whole batch"),

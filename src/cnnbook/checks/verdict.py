@@ -8,7 +8,7 @@ and never prints the expected answer. The decorator adds what every check needs:
 
 - **Copies.** The student's function receives copies of every array, list, tuple and
   dict it is given, so an answer that changes its inputs cannot change the check's own
-  data; an answer that changes them is rejected ("it changed its argument ..."). Other
+  data; an answer that changes them is rejected ("it changed `image` in place"). Other
   arguments (numbers, strings, functions, a Keras model) are passed as they are.
 - **Verdicts, not tracebacks.** A stub that still raises ``NotImplementedError`` gets
   "not implemented yet"; an error raised by the student's code becomes a verdict; a
@@ -104,11 +104,26 @@ def _unchanged(original, copy):
 def _argument_names(student_fn, args, kwargs):
     """Parameter name of each argument, in order: positional first, then keywords."""
     try:
-        names = list(inspect.signature(student_fn).bind(*args, **kwargs).arguments)
+        bound = inspect.signature(student_fn).bind(*args, **kwargs).arguments
+        parameters = inspect.signature(student_fn).parameters
     except (TypeError, ValueError):
-        names = []
-    positional = names[: len(args)] if len(names) >= len(args) else [f"number {i + 1}" for i in range(len(args))]
-    return positional + list(kwargs)
+        return [f"number {i + 1}" for i in range(len(args))] + list(kwargs)
+    names = []
+    for name, value in bound.items():
+        if parameters[name].kind is inspect.Parameter.VAR_POSITIONAL:
+            names += [f"{name}[{i}]" for i in range(len(value))]
+        elif parameters[name].kind is not inspect.Parameter.VAR_KEYWORD:
+            names.append(name)
+    return names[: len(args)] + list(kwargs)
+
+
+def _changed_part(name, original, copy):
+    """``name``, or ``name[i]`` for the first element of a list or tuple that changed."""
+    if isinstance(original, (list, tuple)) and isinstance(copy, (list, tuple)) and len(original) == len(copy):
+        for i, (item, item_copy) in enumerate(zip(original, copy)):
+            if not _unchanged(item, item_copy):
+                return f"{name}[{i}]"
+    return name
 
 
 # --- answers that stand for one number ---------------------------------------------------
@@ -186,8 +201,10 @@ def exercise_check(check=None, *, points=1):
             received = list(given_args) + list(given_kwargs.values())
             for arg_name, original, copy in zip(_argument_names(student_fn, args, kwargs), originals, received):
                 if not _unchanged(original, copy):
-                    raise Rejected(f"it changed its argument `{arg_name}` in place. Hint: leave the inputs as "
-                                   f"they are; work on a copy (`{arg_name} = {arg_name}.copy()`) or build a new array.")
+                    part = _changed_part(arg_name, original, copy)
+                    raise Rejected(f"it changed `{part}` in place. Hint: leave the inputs as they are and "
+                                   f"build new arrays (`w = w - step` makes a new one; `w -= step` or "
+                                   f"`w[...] = …` writes into the one you were given).")
             if result is None:
                 raise Rejected("returned None. Hint: end the function with `return` and its result.")
             return result
