@@ -1,6 +1,7 @@
 """Execute notebooks in place: fresh kernel, top to bottom, as nbval runs them.
 
     python tools/execute_notebooks.py notebooks/*.ipynb
+    python tools/execute_notebooks.py --metadata-only notebooks/03_2_pooling.ipynb
 
 nbval starts its kernel under pytest, where ipykernel does not forward output
 written straight to the process's file descriptors (TensorFlow's C++ logs) into
@@ -9,7 +10,9 @@ hold stderr lines that nbval can never reproduce.
 
 Before it runs a notebook, it writes nbgrader's cell metadata from the exercises'
 `solution` tags, solution markers and check cells (cnnbook.editions), so that the
-committed notebooks are nbgrader source notebooks as they are.
+committed notebooks are nbgrader source notebooks as they are. With
+``--metadata-only`` it writes only that metadata and keeps the stored outputs (for an
+edit that changes no output, such as a comment or a tag).
 """
 
 import sys
@@ -39,7 +42,16 @@ def execute_in_place(path):
     nbformat.write(notebook, path)
 
 
+def write_metadata_in_place(path):
+    nbformat.write(with_nbgrader_metadata(nbformat.read(path, as_version=4), Path(path).name), path)
+
+
 if __name__ == "__main__":
-    for notebook_path in sys.argv[1:]:
-        print(f"executing {notebook_path}", flush=True)
-        execute_in_place(notebook_path)
+    metadata_only = "--metadata-only" in sys.argv[1:]
+    for notebook_path in [arg for arg in sys.argv[1:] if arg != "--metadata-only"]:
+        if metadata_only:
+            print(f"writing nbgrader metadata into {notebook_path}", flush=True)
+            write_metadata_in_place(notebook_path)
+        else:
+            print(f"executing {notebook_path}", flush=True)
+            execute_in_place(notebook_path)
