@@ -99,6 +99,8 @@ CASES = {
             lambda w: ((w / (np.abs(w).max() / 127)).astype(np.int8), np.abs(w).max() / 127),  # truncates
             lambda w: ((w / (w.max() / 127)).round().astype(np.int8), w.max() / 127),  # max, not max |w|
             lambda w: (np.round(w / (np.abs(w).max() / 100)).astype(np.int8), np.abs(w).max() / 100),  # wastes range
+            # maps the largest |w| to 128 and clips to int8's full range: -128 is used
+            lambda w: (np.clip(np.round(w / (np.abs(w).max() / 128)), -128, 127).astype(np.int8), np.abs(w).max() / 128),
         ],
     ),
 }

@@ -10,7 +10,7 @@ from cnnbook.models import build_article_cnn
 
 def test_count_macs_of_the_article_cnn_by_hand():
     macs = efficiency.count_macs(build_article_cnn())
-    # conv, pool, conv, pool, flatten, dense, dense (names depend on what was built before)
+    assert list(macs) == ["conv1", "pool1", "conv2", "pool2", "flatten", "dense_hidden", "dense_out"]
     assert list(macs.values()) == [26 * 26 * 32 * (3 * 3 * 1), 0, 11 * 11 * 64 * (3 * 3 * 32), 0, 0, 1600 * 64, 64 * 10]
 
 
@@ -65,3 +65,25 @@ def test_bad_input_is_rejected():
         efficiency.tflite_variants(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]), np.zeros((3, 2)))
     with pytest.raises(ValueError, match="at least one image"):
         efficiency.latency_per_image(lambda image: None, np.zeros((0, 2, 2, 1)))
+
+
+def test_latency_samples_times_every_call(small_model_and_variants):
+    _, images, _ = small_model_and_variants
+    times = efficiency.latency_samples(lambda image: None, images[:4], repeats=3)
+    assert times.shape == (12,) and (times >= 0).all()
+    with pytest.raises(ValueError, match="at least one image"):
+        efficiency.latency_samples(lambda image: None, np.zeros((0, 2, 2, 1)))
+
+
+def test_int8_weights_use_the_symmetric_range(small_model_and_variants):
+    model, _, variants = small_model_and_variants
+    weights = efficiency.int8_weights(variants["int8"])
+    assert [w["op"] for w in weights] == ["CONV_2D", "FULLY_CONNECTED"]
+    for w in weights:
+        assert w["values"].dtype == np.int8
+        # symmetric weight quantisation: [-127, 127], -128 unused, largest |q| is 127
+        assert w["values"].min() >= -127 and np.abs(w["values"]).max() == 127
+    assert len(weights[0]["scales"]) == 4  # one scale per output channel of the conv
+    conv_kernel = model.layers[0].kernel.numpy()  # (3, 3, 1, 4); TFLite stores (4, 3, 3, 1)
+    restored = weights[0]["values"] * weights[0]["scales"][:, None, None, None]
+    assert np.allclose(restored, np.moveaxis(conv_kernel, -1, 0), atol=weights[0]["scales"].max())

@@ -111,16 +111,16 @@ def tflite_predict(model_bytes, images):
     return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
 
 
-def latency_per_image(predict_one, images, repeats=3):
-    """Median wall-clock seconds that ``predict_one(image)`` takes for one image.
+def latency_samples(predict_one, images, repeats=3):
+    """Wall-clock seconds of every call ``predict_one(image)``, one image at a time.
 
     Each image of ``images`` (with a batch axis of 1 added) is classified once per
-    repeat, after one warm-up call; the median over all calls resists the odd slow
-    call caused by other programs.
+    repeat, after one warm-up call that is not timed. Returns a 1-D array with
+    ``repeats * len(images)`` times, from which a median and a spread can be taken.
     """
     images = np.asarray(images, dtype="float32")
     if len(images) == 0:
-        raise ValueError("latency_per_image: expected at least one image")
+        raise ValueError("latency_samples: expected at least one image")
     predict_one(images[:1])
     times = []
     for _ in range(repeats):
@@ -128,7 +128,18 @@ def latency_per_image(predict_one, images, repeats=3):
             start = time.perf_counter()
             predict_one(image[np.newaxis])
             times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return np.array(times)
+
+
+def latency_per_image(predict_one, images, repeats=3):
+    """Median wall-clock seconds that ``predict_one(image)`` takes for one image.
+
+    The median over all calls of :func:`latency_samples` resists the odd slow call
+    caused by other programs.
+    """
+    if len(images) == 0:
+        raise ValueError("latency_per_image: expected at least one image")
+    return float(np.median(latency_samples(predict_one, images, repeats)))
 
 
 def tflite_single_image_predictor(model_bytes):
@@ -143,3 +154,27 @@ def tflite_single_image_predictor(model_bytes):
         return interpreter.get_tensor(output_index)
 
     return predict_one
+
+
+def int8_weights(model_bytes):
+    """The integer weights of the convolutions and dense layers of a quantised model.
+
+    Returns a list with one dict per CONV_2D or FULLY_CONNECTED operation of the
+    TensorFlow Lite model, in the model's order: ``op`` (the operation's name),
+    ``values`` (the weight tensor as stored, int8 for an int8 model) and ``scales``
+    (its quantisation scales: one per output channel, or a single one per tensor).
+    """
+    interpreter = tflite_interpreter(model_bytes)
+    details = {detail["index"]: detail for detail in interpreter.get_tensor_details()}
+    found = []
+    for op in interpreter._get_ops_details():
+        if op["op_name"] in ("CONV_2D", "FULLY_CONNECTED"):
+            index = op["inputs"][1]
+            found.append({
+                "op": op["op_name"],
+                "values": interpreter.get_tensor(index),
+                "scales": np.asarray(details[index]["quantization_parameters"]["scales"]),
+            })
+    if not found:
+        raise ValueError("int8_weights: the model has no CONV_2D or FULLY_CONNECTED operation")
+    return found

@@ -160,17 +160,20 @@ def check_conv2d_macs(conv2d_macs):
 
 @exercise_check(points=2)
 def check_quantize_int8(quantize_int8):
-    """Check ``quantize_int8(weights) -> (q, scale)``: symmetric, full range, round to nearest."""
+    """Check ``quantize_int8(weights) -> (q, scale)``: symmetric in [-127, 127], round to nearest."""
     rng = np.random.default_rng(11)
     cases = [rng.normal(0, 0.05, (3, 3, 1, 8)), rng.normal(0.2, 0.3, 200), np.array([-2.0, -0.5, 0.0, 0.25, 1.0])]
     for weights in cases:
-        answer = quantize_int8(weights)
+        expected_scale = np.abs(weights).max() / 127
+        answer = quantize_int8(weights.copy())
         if not isinstance(answer, (tuple, list)) or len(answer) != 2:
             return "return two things: (q, scale). Hint: the int8 values and the one scale that maps them back."
         q, scale = np.asarray(answer[0]), real_number(answer[1], f"weights of shape {weights.shape}")
         if q.dtype != np.int8 or q.shape != weights.shape:
             return f"q has dtype {q.dtype} and shape {q.shape}. Hint: return int8 values, one per weight."
-        expected_scale = np.abs(weights).max() / 127
+        if q.min() < -127:
+            return ("q uses -128. Hint: symmetric quantisation keeps q in [-127, 127], "
+                    "so that +max |w| and -max |w| map to the same |q|.")
         error = np.abs(q.astype(float) * scale - weights)
         if error.max() > scale:
             return "some weights come back far from their value. Hint: map the largest |w| to 127, the edge of int8's range."
