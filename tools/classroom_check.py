@@ -54,7 +54,7 @@ def correlate2d(image, kernel, stride=1):
     rows = (image.shape[0] - kernel.shape[0]) // stride + 1
     cols = (image.shape[1] - kernel.shape[1]) // stride + 1
     return np.zeros((rows, cols))
-""", "changed its argument `image`"),
+""", "changed `image` in place"),
         "conv_input_gradient": ("""\
 def conv_input_gradient(grad_out, kernel):
     kh, kw = kernel.shape
