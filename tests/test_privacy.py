@@ -1,14 +1,27 @@
-"""DP-SGD train step, the RDP accountant and the membership AUC."""
+"""DP-SGD train step, the RDP accountant, the DP bound on attacks and the membership attack."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from cnnbook.privacy import DPSequential, dp_sgd_epsilon, membership_auc, rdp_sampled_gaussian
+from scipy.stats import norm
+from sklearn.metrics import roc_auc_score
+
+from cnnbook.privacy import (
+    DPSequential,
+    dp_sgd_epsilon,
+    dp_tpr_bound,
+    membership_attack,
+    membership_auc,
+    membership_score,
+    rdp_sampled_gaussian,
+    tpr_at_fpr,
+)
 
 # Reference values from Google's dp-accounting 0.6.0 (RdpAccountant with integer orders
-# 2..256, PoissonSampledDpEvent of a GaussianDpEvent), computed once outside this project.
+# 2..256 and its default neighbouring relation ADD_OR_REMOVE_ONE, PoissonSampledDpEvent of a
+# GaussianDpEvent), computed once outside this project.
 DP_ACCOUNTING_EPSILONS = [
     # noise_multiplier, sampling_rate, steps, delta, epsilon
     (1.1, 256 / 60000, 14040, 1e-5, 2.5948176752357233),  # the TF Privacy MNIST tutorial's setting
@@ -25,6 +38,8 @@ def test_epsilon_matches_dp_accounting(sigma, q, steps, delta, expected):
 
 
 def test_rdp_of_the_unsampled_gaussian_is_alpha_over_two_sigma_squared():
+    # alpha / (2 sigma^2) is the Gaussian mechanism's RDP at sensitivity 1 (one clipped
+    # gradient added or removed); replacing one example (sensitivity 2) would give 4x that.
     orders = np.arange(2, 20)
     assert np.allclose(rdp_sampled_gaussian(1.0, 1.5, orders), orders / (2 * 1.5**2))
 
@@ -105,3 +120,78 @@ def test_membership_auc_and_its_interval():
     assert membership_auc([1, 1], [1, 1], n_bootstrap=10) == (0.5, 0.5, 0.5)
     with pytest.raises(ValueError, match="at least one"):
         membership_auc([], [0.5])
+
+
+def test_ordinary_keras_step_is_the_dp_step_without_clipping_and_noise():
+    # The notebook's control: keras.Sequential's own step averages the per-example
+    # gradients, which is DPSequential with no clipping (huge C) and no noise.
+    x = np.random.default_rng(1).normal(size=(8, 4)).astype("float32")
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    dp_model = _tiny_dp_model(l2_norm_clip=1e9, noise_multiplier=0.0)
+    keras.utils.set_random_seed(0)
+    plain = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    plain.compile(optimizer=keras.optimizers.SGD(1.0), loss="sparse_categorical_crossentropy")
+    for a, b in zip(plain.get_weights(), dp_model.get_weights()):
+        assert np.array_equal(a, b)
+    for model in (plain, dp_model):
+        model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+    for a, b in zip(plain.get_weights(), dp_model.get_weights()):
+        assert np.allclose(a, b, atol=1e-5)
+
+
+def test_membership_score_is_the_logit_and_stays_finite_at_confidence_one():
+    probabilities = np.array([[0.8, 0.15, 0.05], [0.2, 0.5, 0.3]])
+    assert np.allclose(membership_score(probabilities, [0, 1]), [np.log(4), 0.0])
+    # In float32 these confidences are exactly 1.0; the score still orders them.
+    saturated = np.array([[1 - 1e-9, 1e-9, 0.0], [1 - 1e-12, 5e-13, 5e-13]], "float32")
+    scores = membership_score(saturated, [0, 0])
+    assert np.all(np.isfinite(scores)) and scores[1] > scores[0] > 20
+    with pytest.raises(ValueError, match="membership_score"):
+        membership_score(probabilities, [0, 1, 2])
+
+
+def test_tpr_at_fpr_sets_the_threshold_on_the_nonmembers():
+    nonmembers = np.arange(1000.0)
+    members = np.r_[np.full(30, 995.0), np.full(70, 500.0)]
+    tpr, threshold, false_positives = tpr_at_fpr(members, nonmembers, 0.01)
+    assert false_positives == 10 and threshold == 989.0  # 990..999 are accused
+    assert tpr == pytest.approx(0.30)
+    assert tpr_at_fpr(members, nonmembers, 0.0)[2] == 0
+    with pytest.raises(ValueError, match="fpr"):
+        tpr_at_fpr(members, nonmembers, 1.0)
+
+
+def test_membership_attack_matches_theory_and_scikit_learn():
+    rng = np.random.default_rng(0)
+    members, nonmembers = rng.normal(1, 1, 1000), rng.normal(0, 1, 5000)
+    result = membership_attack(members, nonmembers, fpr=0.01, n_bootstrap=300)
+    truth = np.r_[np.ones(1000), np.zeros(5000)]
+    assert result["auc"] == pytest.approx(roc_auc_score(truth, np.r_[members, nonmembers]))
+    # N(1,1) against N(0,1): AUC = Phi(1/sqrt 2); TPR at 1% FPR = 1 - Phi(z_0.99 - 1).
+    assert result["auc_low"] < norm.cdf(1 / np.sqrt(2)) < result["auc_high"]
+    assert result["tpr_low"] < 1 - norm.cdf(norm.ppf(0.99) - 1) < result["tpr_high"]
+    assert result["false_positives"] == 50 and result["tpr_high"] - result["tpr_low"] < 0.08
+    # Ties count one half, as in scikit-learn.
+    rounded = membership_attack(np.round(members), np.round(nonmembers), n_bootstrap=2)
+    assert rounded["auc"] == pytest.approx(roc_auc_score(truth, np.round(np.r_[members, nonmembers])))
+
+
+def test_same_seed_resamples_the_same_examples_for_every_model():
+    rng = np.random.default_rng(1)
+    members, nonmembers = rng.normal(0.3, 1, 500), rng.normal(0, 1, 2000)
+    first = membership_attack(members, nonmembers, n_bootstrap=50, seed=3)
+    shifted = membership_attack(members + 0.5, nonmembers, n_bootstrap=50, seed=3)
+    assert np.all(shifted["auc_samples"] > first["auc_samples"])  # paired: every resample
+    again = membership_attack(members, nonmembers, n_bootstrap=50, seed=3)
+    assert np.array_equal(first["tpr_samples"], again["tpr_samples"])
+
+
+def test_dp_bound_on_any_attack():
+    assert dp_tpr_bound(0.0, 0.0, 0.3) == pytest.approx(0.3)  # epsilon 0: no better than guessing
+    assert dp_tpr_bound(1.0, 1e-5, 0.01) == pytest.approx(np.e * 0.01 + 1e-5)
+    assert dp_tpr_bound(8.75, 1e-5, 0.01) > 0.99  # vacuous at FPR 1%
+    assert dp_tpr_bound(8.75, 1e-5, 1e-6) < 0.01
+    # The complementary bound: 1 - FPR <= e^eps (1 - TPR) + delta.
+    assert dp_tpr_bound(2.0, 0.0, 0.5) == pytest.approx(1 - np.exp(-2.0) * 0.5)
+    with pytest.raises(ValueError, match="dp_tpr_bound"):
+        dp_tpr_bound(-1.0, 1e-5, 0.01)

@@ -5,7 +5,12 @@ the gradients of a batch are averaged, each example's gradient is clipped to a
 maximum L2 norm, and Gaussian noise is added to their sum. No single example can then
 move the model by more than a bounded, noise-masked amount. How much privacy that buys
 is measured by the budget epsilon, which :func:`dp_sgd_epsilon` computes with the
-Rényi-DP accountant of the sampled Gaussian mechanism (Mironov, Talwar and Zhang, 2019).
+Rényi-DP accountant of the sampled Gaussian mechanism (Mironov, Talwar and Zhang, 2019),
+for neighbouring datasets that differ by adding or removing one example.
+
+:func:`membership_attack` measures a membership-inference attack the way the
+literature reports it (Carlini et al., 2022): the ROC AUC and the true-positive rate
+at a low false-positive rate, each with a bootstrap interval.
 """
 
 import math
@@ -115,6 +120,13 @@ def rdp_sampled_gaussian(sampling_rate, noise_multiplier, orders):
 def dp_sgd_epsilon(noise_multiplier, sampling_rate, steps, delta, orders=range(2, 257)):
     """The privacy budget epsilon of DP-SGD after ``steps`` steps, for a given ``delta``.
 
+    The guarantee is for the add/remove-one neighbouring relation: the two datasets
+    differ by one example that one of them has and the other lacks, so one clipped
+    gradient (norm at most C) is the most a step's sum can change. (Replacing one
+    example can change it by 2C; that relation needs a different accounting.) The
+    steps are analysed as Poisson-sampled: each example joins each batch independently
+    with probability ``sampling_rate``.
+
     Adds the per-step Rényi-DP over the steps (RDP composes by addition) and converts it
     to an (epsilon, delta) guarantee with the conversion of Canonne, Kamath and Steinke
     (2020), taking the best integer order. ``sampling_rate`` is batch size / dataset
@@ -152,3 +164,106 @@ def membership_auc(member_scores, nonmember_scores, n_bootstrap=1000, seed=0):
     ]
     low, high = np.percentile(resampled, [2.5, 97.5])
     return float(auc), float(low), float(high)
+
+
+def membership_score(probabilities, labels):
+    """The attack's score: the logit of the true label's probability, log(p / (1 - p)).
+
+    ``probabilities`` is the model's (n, classes) softmax output and ``labels`` the true
+    labels. It ranks examples as the confidence p does, but it is computed as
+    log p_y - log(sum of the other classes' probabilities), so confidences that round to
+    exactly 1.0 in float32 still get distinct, finite scores (Carlini et al., 2022).
+    """
+    probabilities = np.asarray(probabilities, dtype="float64")
+    labels = np.asarray(labels)
+    if probabilities.ndim != 2 or labels.shape != probabilities.shape[:1]:
+        raise ValueError(
+            f"membership_score: expected (n, classes) probabilities and n labels; "
+            f"got shapes {probabilities.shape} and {labels.shape}"
+        )
+    rows = np.arange(len(labels))
+    true = probabilities[rows, labels]
+    others = probabilities.sum(axis=1) - true
+    # When the other classes underflow the subtraction, sum them directly.
+    masked = probabilities.copy()
+    masked[rows, labels] = 0.0
+    others = np.where(others > 1e-6, others, masked.sum(axis=1))
+    tiny = np.finfo("float64").tiny
+    return np.log(np.maximum(true, tiny)) - np.log(np.maximum(others, tiny))
+
+
+def tpr_at_fpr(member_scores, nonmember_scores, fpr=0.01):
+    """True-positive rate of the threshold attack whose false-positive rate is at most ``fpr``.
+
+    The threshold is set on the non-members: at most ``floor(fpr * n)`` of the ``n``
+    non-members score above it. Returns ``(tpr, threshold, false_positives)``, where
+    ``tpr`` is the fraction of members that score above the threshold.
+    """
+    members, nonmembers = np.ravel(member_scores), np.ravel(nonmember_scores)
+    if len(members) == 0 or len(nonmembers) == 0:
+        raise ValueError("tpr_at_fpr: expected at least one member score and one non-member score")
+    if not 0 <= fpr < 1:
+        raise ValueError(f"tpr_at_fpr: fpr must lie in [0, 1); got {fpr!r}")
+    allowed = int(math.floor(fpr * len(nonmembers) + 1e-9))
+    threshold = np.sort(nonmembers)[::-1][allowed]
+    return float(np.mean(members > threshold)), float(threshold), int(np.sum(nonmembers > threshold))
+
+
+def _auc_and_tpr(members, sorted_nonmembers, allowed):
+    """Mann-Whitney AUC (ties count one half, as in scikit-learn's roc_auc_score) and the
+    TPR above the threshold that ``allowed`` non-members exceed, from sorted non-members."""
+    below = np.searchsorted(sorted_nonmembers, members, side="left")
+    below_or_tied = np.searchsorted(sorted_nonmembers, members, side="right")
+    auc = (below.sum() + below_or_tied.sum()) / (2 * len(members) * len(sorted_nonmembers))
+    threshold = sorted_nonmembers[len(sorted_nonmembers) - 1 - allowed]
+    return float(auc), float(np.mean(members > threshold))
+
+
+def membership_attack(member_scores, nonmember_scores, fpr=0.01, n_bootstrap=1000, seed=0):
+    """AUC and true-positive rate at ``fpr`` of a threshold attack, with 95% intervals.
+
+    High scores are called "members". The intervals are percentile bootstraps that
+    resample members and non-members (``n_bootstrap`` times) and recompute both the
+    threshold and the rates. Returns a dict with ``auc, auc_low, auc_high, tpr, tpr_low,
+    tpr_high``, the ``threshold`` and its ``false_positives``, and the resampled values
+    ``auc_samples, tpr_samples``. With the same ``seed`` and group sizes the resampled
+    indices are the same for every model, so differences of two models' samples give a
+    paired interval for the difference.
+    """
+    members, nonmembers = np.ravel(member_scores), np.ravel(nonmember_scores)
+    if len(members) == 0 or len(nonmembers) == 0:
+        raise ValueError("membership_attack: expected at least one member score and one non-member score")
+    tpr, threshold, false_positives = tpr_at_fpr(members, nonmembers, fpr)
+    allowed = int(math.floor(fpr * len(nonmembers) + 1e-9))
+    auc = _auc_and_tpr(members, np.sort(nonmembers), allowed)[0]
+    rng = np.random.default_rng(seed)
+    resampled = []
+    for _ in range(n_bootstrap):
+        m = members[rng.integers(0, len(members), len(members))]
+        n = np.sort(nonmembers[rng.integers(0, len(nonmembers), len(nonmembers))])
+        resampled.append(_auc_and_tpr(m, n, allowed))
+    auc_samples, tpr_samples = np.array(resampled).reshape(-1, 2).T
+    auc_low, auc_high = np.percentile(auc_samples, [2.5, 97.5])
+    tpr_low, tpr_high = np.percentile(tpr_samples, [2.5, 97.5])
+    return {
+        "auc": auc, "auc_low": float(auc_low), "auc_high": float(auc_high),
+        "tpr": tpr, "tpr_low": float(tpr_low), "tpr_high": float(tpr_high),
+        "threshold": threshold, "false_positives": false_positives,
+        "auc_samples": auc_samples, "tpr_samples": tpr_samples,
+    }
+
+
+def dp_tpr_bound(epsilon, delta, fpr):
+    """The most any membership test can catch at false-positive rate ``fpr`` under (epsilon, delta)-DP.
+
+    For one example and two neighbouring datasets, every test satisfies both
+    TPR <= e^epsilon * FPR + delta and 1 - FPR <= e^epsilon * (1 - TPR) + delta
+    (Kairouz, Oh and Viswanath, 2015); this returns the smaller of the two bounds, capped
+    at 1. A bound of 1 says nothing.
+    """
+    if not epsilon >= 0 or not 0 <= delta < 1 or not 0 <= fpr <= 1:
+        raise ValueError(f"dp_tpr_bound: expected epsilon >= 0, delta in [0, 1), fpr in [0, 1]; "
+                         f"got {epsilon!r}, {delta!r}, {fpr!r}")
+    first = math.exp(epsilon) * fpr + delta
+    second = 1 - math.exp(-epsilon) * (1 - delta - fpr)
+    return float(min(1.0, first, second))
