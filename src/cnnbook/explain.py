@@ -1,4 +1,4 @@
-"""Explaining a digit classifier: LIME sized for 28x28 digits, occlusion, integrated gradients.
+"""Explaining a digit classifier: LIME sized for 28x28 digits, occlusion, integrated gradients, Grad-CAM.
 
 Everything here works on one grayscale digit at a time, given as a (28, 28) array
 (or (28, 28, 1), or lime's (28, 28, 3) copy of it) with values in [0, 1]. The
@@ -15,7 +15,8 @@ Three ideas carry the module:
   perturbations, the occlusion scores and the deletion test all use that one rule,
   so their results can be compared.
 - **Faithfulness is measured, not assumed.** :func:`deletion_curve` removes
-  superpixels in a given order and records how the class probability falls.
+  superpixels in a given order and records how the class probability falls;
+  :func:`ink_removed` gives it an x axis on which blank superpixels take no width.
 
 Neither TensorFlow nor lime is imported when this module is; they are imported by
 the functions that need them.
