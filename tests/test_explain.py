@@ -220,7 +220,7 @@ def test_pool_by_segment_and_top_k_overlap():
         explain.top_k_overlap([a])
 
 
-def test_overlay_tints_evidence_for_green_and_against_red(correct):
+def test_overlay_tints_evidence_for_blue_and_against_red(correct):
     image = correct[0][0]
     segments = explain.segment_digit(image)
     scores = np.zeros(segments.max() + 1)
@@ -230,6 +230,80 @@ def test_overlay_tints_evidence_for_green_and_against_red(correct):
     assert picture.shape == (112, 112, 3)
     big_segments = np.kron(segments, np.ones((4, 4), dtype=int))
     red, green, blue = picture[big_segments == segments[14, 14]].mean(axis=0)
-    assert green > red and green > blue
+    assert blue > red and blue > green
     red, green, blue = picture[big_segments == segments[0, 0]].mean(axis=0)
     assert red > green and red > blue
+
+
+def _article_head_logits(features, model):
+    """The article CNN after conv2, in NumPy float64: 2x2 max pooling, flatten, dense + ReLU, dense."""
+    h, w, k = features.shape
+    pooled = features[:h // 2 * 2, :w // 2 * 2].reshape(h // 2, 2, w // 2, 2, k).max(axis=(1, 3))
+    hidden_kernel, hidden_bias = (np.asarray(v, dtype="float64") for v in model.get_layer("dense_hidden").get_weights())
+    out_kernel, out_bias = (np.asarray(v, dtype="float64") for v in model.get_layer("dense_out").get_weights())
+    hidden = np.maximum(pooled.reshape(-1) @ hidden_kernel + hidden_bias, 0)
+    return hidden @ out_kernel + out_bias
+
+
+def test_grad_cam_matches_finite_differences_of_the_class_score(correct, model):
+    """alpha_k * h * w is the slope of the class score when all of channel k rises together."""
+    import keras
+
+    image, label = correct[0][1], int(correct[1][1])
+    features = keras.Model(model.inputs[0], model.get_layer("conv2").output)(image[np.newaxis]).numpy()[0]
+    features = features.astype("float64")
+    probabilities = model.predict_on_batch(image[np.newaxis])[0]
+    logits = _article_head_logits(features, model)  # the NumPy head is the model's head
+    np.testing.assert_allclose(np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum(),
+                               probabilities, atol=1e-4)
+    eps = 1e-4
+    weights = np.empty(features.shape[-1])
+    for k in range(features.shape[-1]):
+        shift = np.zeros_like(features)
+        shift[..., k] = eps
+        up, down = _article_head_logits(features + shift, model), _article_head_logits(features - shift, model)
+        weights[k] = (up[label] - down[label]) / (2 * eps) / (features.shape[0] * features.shape[1])
+    expected = np.tensordot(features, weights, axes=([2], [0]))
+    signed = explain.grad_cam(model, image, label, relu=False)
+    assert signed.shape == (11, 11)
+    np.testing.assert_allclose(signed, expected, rtol=1e-3, atol=1e-3 * np.abs(expected).max())
+    np.testing.assert_allclose(explain.grad_cam(model, image, label), np.maximum(expected, 0),
+                               rtol=1e-3, atol=1e-3 * np.abs(expected).max())
+    assert not np.allclose(explain.grad_cam(model, image, (label + 1) % 10, relu=False), signed)
+
+
+def test_grad_cam_rejects_a_layer_the_model_lacks(correct, model):
+    with pytest.raises(ValueError, match="hidden layers"):
+        explain.grad_cam(model, correct[0][0], 0, layer="conv3")
+    with pytest.raises(ValueError, match="hidden layers"):
+        explain.grad_cam(model, correct[0][0], 0, layer="dense_out")
+
+
+def test_cam_to_pixels_puts_each_cell_at_the_centre_of_its_input_patch():
+    cam = np.zeros((11, 11))
+    cam[0, 10] = 1.0
+    pixels = explain.cam_to_pixels(cam)
+    assert pixels.shape == (28, 28)
+    assert pixels[:4, 24:].min() == 1.0, "beyond the outermost centres the nearest cell's value is kept"
+    assert pixels[5, 24] == pytest.approx(0.25) and pixels[3, 22] == pytest.approx(0.25)
+    assert pixels[6:, :].max() == 0 and pixels[:, :22].max() == 0
+    np.testing.assert_allclose(explain.cam_to_pixels(np.full((11, 11), 2.0)), 2.0)
+    ramp = np.tile(np.arange(11.0), (11, 1))
+    np.testing.assert_allclose(explain.cam_to_pixels(ramp)[5, 5:24], (np.arange(5, 24) - 3.5) / 2)
+    with pytest.raises(ValueError, match="2-D map"):
+        explain.cam_to_pixels(np.zeros((11, 11, 1)))
+
+
+def test_ink_removed_gives_blank_superpixels_no_width(correct):
+    image = correct[0][0]
+    segments = explain.segment_digit(image)
+    order = np.arange(segments.max() + 1)
+    removed = explain.ink_removed(image, segments, order)
+    assert removed.shape == (len(order) + 1,) and removed[0] == 0 and removed[-1] == pytest.approx(1)
+    ink = explain.pool_by_segment(image[..., 0], segments)
+    steps = np.diff(removed)
+    np.testing.assert_allclose(steps, ink / ink.sum())
+    assert np.all(steps[ink == 0] == 0)
+    assert explain.deletion_auc([1.0, 1.0, 0.0], removed=[0.0, 0.8, 1.0]) == pytest.approx(0.9)
+    with pytest.raises(ValueError, match="rise from 0 to 1"):
+        explain.deletion_auc([1.0, 0.0], removed=[0.0, 0.5])

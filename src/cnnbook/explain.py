@@ -1,4 +1,4 @@
-"""Explaining a digit classifier: LIME sized for 28x28 digits, occlusion, integrated gradients.
+"""Explaining a digit classifier: LIME sized for 28x28 digits, occlusion, integrated gradients, Grad-CAM.
 
 Everything here works on one grayscale digit at a time, given as a (28, 28) array
 (or (28, 28, 1), or lime's (28, 28, 3) copy of it) with values in [0, 1]. The
@@ -15,7 +15,8 @@ Three ideas carry the module:
   perturbations, the occlusion scores and the deletion test all use that one rule,
   so their results can be compared.
 - **Faithfulness is measured, not assumed.** :func:`deletion_curve` removes
-  superpixels in a given order and records how the class probability falls.
+  superpixels in a given order and records how the class probability falls;
+  :func:`ink_removed` gives it an x axis on which blank superpixels take no width.
 
 Neither TensorFlow nor lime is imported when this module is; they are imported by
 the functions that need them.
@@ -245,15 +246,36 @@ def random_deletion_curve(image, segments, model, label, repeats=10, seed=0, ink
     return np.mean(curves, axis=0)
 
 
-def deletion_auc(curve):
+def deletion_auc(curve, removed=None):
     """Area under a deletion curve, with the fraction of superpixels removed on the x axis (0 to 1).
 
-    Trapezoidal rule; lower means the probability fell faster.
+    Trapezoidal rule; lower means the probability fell faster. ``removed`` gives another
+    x axis running from 0 to 1, one value per point of the curve, such as the fraction of
+    the ink removed (:func:`ink_removed`).
     """
     curve = np.asarray(curve, dtype="float64")
     if curve.ndim != 1 or len(curve) < 2:
         raise ValueError(f"deletion_auc: expected a 1-D curve with at least 2 points; got shape {curve.shape}")
-    return float(np.trapezoid(curve, np.linspace(0, 1, len(curve))))
+    if removed is None:
+        removed = np.linspace(0, 1, len(curve))
+    removed = np.asarray(removed, dtype="float64")
+    if removed.shape != curve.shape or np.any(np.diff(removed) < 0) or not np.allclose(removed[[0, -1]], [0, 1]):
+        raise ValueError(f"deletion_auc: removed must rise from 0 to 1 with one value per point of the curve; "
+                         f"got {removed.shape} values from {removed.min():.3g} to {removed.max():.3g}")
+    return float(np.trapezoid(curve, removed))
+
+
+def ink_removed(image, segments, order):
+    """Fraction of the digit's ink (the sum of its pixel values) gone after 0, 1, ..., n removals in ``order``.
+
+    An x axis for :func:`deletion_auc` on which blank superpixels take no width, so that
+    segmentations with different numbers of blank superpixels can be compared.
+    """
+    ink = pool_by_segment(as_digit(image), segments)
+    if ink.sum() <= 0:
+        raise ValueError("ink_removed: the image is blank")
+    cumulative = np.concatenate([[0.0], np.cumsum(ink[np.asarray(order)])])
+    return cumulative / cumulative[-1]
 
 
 def resample_curve(curve, points=21):
@@ -290,6 +312,64 @@ def integrated_gradients(model, image, label, steps=32):
     return digit * gradients.mean(axis=0)
 
 
+def grad_cam(model, image, label, layer="conv2", relu=True):
+    """Grad-CAM map of class ``label`` on the feature maps of the convolution ``layer``.
+
+    With A^k the k-th feature map of ``layer`` (shape (h, w), 11 x 11 for the article
+    CNN's ``conv2``) and y_c the score of class ``label`` *before* the softmax, as in
+    Selvaraju et al. (2017), channel k gets the weight alpha_k = the spatial mean of
+    dy_c / dA^k, and the map is sum_k alpha_k A^k. The paper keeps only its positive
+    part (``relu=True``); ``relu=False`` returns the signed map, whose negative cells
+    speak against the class.
+
+    ``model`` is a Keras ``Sequential`` model whose last layer is a ``Dense`` layer with a
+    softmax (the article's CNN); the gradient comes from TensorFlow's ``GradientTape``.
+    Returns an (h, w) float64 array; :func:`cam_to_pixels` puts it on the 28 x 28 grid.
+    """
+    import tensorflow as tf
+
+    names = [each.name for each in model.layers]
+    if layer not in names[:-1]:
+        raise ValueError(f"grad_cam: layer must name one of the model's hidden layers {names[:-1]}; got {layer!r}")
+    last = model.layers[-1]
+    if not hasattr(last, "kernel"):
+        raise ValueError(f"grad_cam: expected the model to end in a Dense layer; its last layer is {last.name!r}")
+    h = tf.constant(as_digit(image)[np.newaxis, :, :, np.newaxis].astype("float32"))
+    with tf.GradientTape() as tape:
+        for each in model.layers[:-1]:
+            h = each(h)
+            if each.name == layer:
+                features = h
+                tape.watch(features)
+        score = (tf.matmul(h, tf.convert_to_tensor(last.kernel)) + tf.convert_to_tensor(last.bias))[0, label]
+    gradients = tape.gradient(score, features).numpy()[0]  # (h, w, channels)
+    weights = gradients.mean(axis=(0, 1))  # alpha_k: one weight per channel
+    cam = np.tensordot(features.numpy()[0], weights, axes=([2], [0])).astype("float64")
+    return np.maximum(cam, 0.0) if relu else cam
+
+
+def cam_to_pixels(cam, stride=2, offset=3.5, size=IMAGE_SHAPE[0]):
+    """Put a layer-resolution map (h, w) on the image's (size, size) pixel grid.
+
+    Cell ``(i, j)`` is placed at the centre of the input patch it sees, pixel
+    ``stride * i + offset``, and the pixels in between are linearly interpolated
+    (pixels beyond the outermost centres take the nearest cell's value). The defaults fit
+    the article CNN's ``conv2``: its cell ``i`` sees the input rows ``2i`` to ``2i + 7``
+    (3 x 3 conv1, 2 x 2 pooling, 3 x 3 conv2), centred at ``2i + 3.5``.
+    """
+    cam = np.asarray(cam, dtype="float64")
+    if cam.ndim != 2:
+        raise ValueError(f"cam_to_pixels: expected a 2-D map (h, w); got shape {cam.shape}")
+
+    def spread(cells):
+        centres = stride * np.arange(cells) + offset
+        pixels = np.arange(size)
+        return np.stack([np.interp(pixels, centres, np.eye(cells)[k]) for k in range(cells)], axis=1)
+
+    rows, cols = spread(cam.shape[0]), spread(cam.shape[1])
+    return rows @ cam @ cols.T
+
+
 def pool_by_segment(pixel_scores, segments):
     """Sum pixel scores over each superpixel: one score per segment."""
     pixel_scores = np.asarray(pixel_scores)
@@ -314,7 +394,8 @@ def top_k_overlap(score_lists, k=5):
 def overlay(image, segments, scores, num_features=5, scale=4):
     """RGB picture of a digit with its ``num_features`` strongest superpixels tinted.
 
-    Positive scores (evidence for the class) are green, negative ones red, with
+    Positive scores (evidence for the class) are blue, negative ones red (the two ends
+    of the colour-blind-safe ``RdBu`` map), with
     opacity growing with the score's size; superpixel boundaries are drawn in grey.
     The image is enlarged ``scale`` times so the boundaries stay thin.
     """
@@ -328,42 +409,78 @@ def overlay(image, segments, scores, num_features=5, scale=4):
     for segment in np.argsort(-np.abs(scores), kind="stable")[:num_features]:
         if scores[segment] == 0:
             continue
-        tint = np.array([0.1, 0.65, 0.2]) if scores[segment] > 0 else np.array([0.85, 0.1, 0.1])
+        tint = np.array([0.13, 0.4, 0.67]) if scores[segment] > 0 else np.array([0.7, 0.09, 0.17])
         alpha = 0.25 + 0.5 * abs(scores[segment]) / largest
         region = big_segments == segment
         rgb[region] = (1 - alpha) * rgb[region] + alpha * tint
     return mark_boundaries(rgb, big_segments, color=(0.55, 0.55, 0.55), mode="inner")
 
 
-def plot_explanations(images, explanations, num_features=5, classes=3, row_titles=None):
-    """One row per digit: the digit, then LIME's evidence for its ``classes`` most probable classes.
+def plot_attribution(ax, image, attribution, title=None, limit=None, extent=None, colorbar=True):
+    """Draw one attribution map on ``ax``: a diverging map centred at 0, the digit's outline, a colour bar.
 
-    Each panel is titled with the class and its probability; green superpixels speak
-    for that class, red ones against it. Returns the figure.
+    ``attribution`` is a 2-D map, usually (28, 28) (a superpixel score per pixel is
+    ``scores[segments]``); ``extent`` places a coarser map, such as an 11 x 11 Grad-CAM, on
+    the image's pixel grid (matplotlib's ``(left, right, bottom, top)``). Blue is evidence
+    for the class, red against it (the colour-blind-safe ``RdBu`` map), with the same
+    strength for the same shade on both sides; ``limit`` fixes the range to
+    ``[-limit, limit]`` (default: the map's largest absolute value). The digit's stroke is
+    outlined in black. Returns the image drawn.
+    """
+    from cnnbook.plots import MIN_FONT_PT
+
+    attribution = np.asarray(attribution, dtype="float64")
+    limit = limit or float(np.abs(attribution).max()) or 1.0
+    picture = ax.imshow(attribution, cmap="RdBu", vmin=-limit, vmax=limit, extent=extent,
+                        interpolation="nearest")
+    ax.contour(as_digit(image), levels=[0.25], colors="black", linewidths=0.8)
+    ax.set_xlim(-0.5, IMAGE_SHAPE[1] - 0.5)
+    ax.set_ylim(IMAGE_SHAPE[0] - 0.5, -0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=MIN_FONT_PT)
+    if colorbar:
+        bar = ax.figure.colorbar(picture, ax=ax, fraction=0.046, pad=0.04)
+        bar.ax.tick_params(labelsize=MIN_FONT_PT)
+    return picture
+
+
+def plot_explanations(images, explanations, classes=3, row_titles=None):
+    """One row per digit: the digit, then LIME's weights for its ``classes`` most probable classes.
+
+    Each superpixel is painted with its weight (:func:`plot_attribution`: blue for the
+    class, red against it, one colour scale per row, shown by the colour bar at the row's
+    end), and each panel is titled with the class and its probability. Returns the figure.
     """
     import matplotlib.pyplot as plt
 
+    from cnnbook.plots import MIN_FONT_PT
+
     if len(images) != len(explanations):
         raise ValueError(f"plot_explanations: got {len(images)} images but {len(explanations)} explanations")
-    fig, axes = plt.subplots(len(images), classes + 1, figsize=(2.0 * (classes + 1), 2.2 * len(images)),
+    fig, axes = plt.subplots(len(images), classes + 1, figsize=(2.3 * (classes + 1) + 0.6, 2.3 * len(images)),
                              squeeze=False)
     for row, (image, explanation) in enumerate(zip(images, explanations)):
         probabilities = explanation.probabilities
+        labels = explanation.top_labels[:classes]
+        maps = [lime_weights(explanation, label)[explanation.segments] for label in labels]
+        limit = max(float(np.abs(m).max()) for m in maps) or 1.0
         axes[row, 0].imshow(as_digit(image), cmap="gray_r")
-        axes[row, 0].set_title(row_titles[row] if row_titles else "digit", fontsize=9)
-        for column, label in enumerate(explanation.top_labels[:classes], start=1):
-            picture = overlay(image, explanation.segments, lime_weights(explanation, label), num_features)
-            axes[row, column].imshow(picture)
-            axes[row, column].set_title(f"class {label}: p={probabilities[label]:.2f}", fontsize=9)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout()
+        axes[row, 0].set_title(row_titles[row] if row_titles else "digit", fontsize=MIN_FONT_PT)
+        axes[row, 0].set_xticks([])
+        axes[row, 0].set_yticks([])
+        for column, (label, weights) in enumerate(zip(labels, maps), start=1):
+            picture = plot_attribution(axes[row, column], image, weights, limit=limit, colorbar=False,
+                                       title=f"class {label}: p={probabilities[label]:.2f}")
+        bar = fig.colorbar(picture, ax=list(axes[row, 1:]), fraction=0.03, pad=0.02)
+        bar.ax.tick_params(labelsize=MIN_FONT_PT)
+        bar.set_label("LIME weight", fontsize=MIN_FONT_PT)
     return fig
 
 
 def lime_explorer(images, model, sample_options=(100, 300, 1000, 3000)):
-    """An ipywidgets explorer: pick a digit, the superpixels shown and LIME's num_samples.
+    """An ipywidgets explorer: pick a digit and LIME's num_samples, see the explanation.
 
     ``images`` are digits such as ``x_test[:100]``. Uses only widget API shared by
     ipywidgets 7.7 (Colab) and 8. Returns the widget; display it as a cell's last line.
@@ -371,10 +488,9 @@ def lime_explorer(images, model, sample_options=(100, 300, 1000, 3000)):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    def show(index, num_features, num_samples):
+    def show(index, num_samples):
         explanation = explain_digit(images[index], model, num_samples=num_samples)
-        plot_explanations([images[index]], [explanation], num_features=num_features,
-                          row_titles=[f"digit #{index}"])
+        plot_explanations([images[index]], [explanation], row_titles=[f"digit #{index}"])
         plt.show()
 
     default_samples = 1000 if 1000 in sample_options else sample_options[0]
@@ -382,7 +498,5 @@ def lime_explorer(images, model, sample_options=(100, 300, 1000, 3000)):
         show,
         index=widgets.IntSlider(value=0, min=0, max=len(images) - 1, description="digit",
                                 continuous_update=False),
-        num_features=widgets.IntSlider(value=5, min=1, max=15, description="superpixels",
-                                       continuous_update=False),
         num_samples=widgets.Dropdown(options=list(sample_options), value=default_samples, description="num_samples"),
     )

@@ -40,7 +40,7 @@ from cnnbook.checks.chapter5 import (
     check_membership_auc,
     check_quantize_int8,
 )
-from cnnbook.checks.chapter5_lime import check_deletion_auc, check_occlusion_map
+from cnnbook.checks.chapter5_lime import check_deletion_auc, check_grad_cam_map, check_occlusion_map
 from cnnbook.checks.verdict import exercise_check
 
 __all__ = ["exercise_check", "check_conv2d_param_count", "check_flatten_size"]
@@ -56,7 +56,7 @@ __all__ += [
     "check_dense_backward",
 ]
 __all__ += ["check_two_layer_gradients", "check_sgd_step", "check_adam_step", "check_input_window"]
-__all__ += ["check_occlusion_map", "check_deletion_auc"]
+__all__ += ["check_occlusion_map", "check_deletion_auc", "check_grad_cam_map"]
 __all__ += ["check_per_class_accuracy", "check_hog_feature_length", "check_neuron", "check_mlp_param_count"]
 __all__ += ["check_shift_image", "check_dense_equivalent_params"]
 __all__ += ["check_class_weights", "check_macro_f1", "check_clip_gradients", "check_membership_auc"]

@@ -101,3 +101,62 @@ def check_deletion_auc(deletion_auc):
         ],
         "area under the curve with x running from 0 to 1.",
     )
+
+
+def _grad_cam_cases():
+    """Feature maps (ReLU outputs, with zeros) and signed gradients of three shapes, one an 11 x 11 x 64 layer."""
+    rng = np.random.default_rng(7)
+    cases = []
+    for shape in [(11, 11, 64), (5, 7, 3), (4, 6, 2)]:
+        features = np.maximum(rng.normal(size=shape), 0.0)
+        # each channel's gradients share an offset, of alternating sign, so that the channel
+        # weights differ and the weighted sum has cells of both signs
+        offsets = (0.05 + 0.1 * np.abs(rng.normal(size=shape[-1]))) * (-1.0) ** np.arange(shape[-1])
+        gradients = 0.05 * rng.normal(size=shape) + offsets
+        cases.append((features, gradients))
+    return cases
+
+
+def _grad_cam_from_weights(features, weights):
+    return np.maximum(np.tensordot(features, weights, axes=([2], [0])), 0.0)
+
+
+@exercise_check(points=2)
+def check_grad_cam_map(grad_cam_map):
+    """Check ``grad_cam_map(features, gradients)``: ReLU(sum_k alpha_k A^k), alpha_k the spatial mean of the gradients."""
+    cases = _grad_cam_cases()
+    expected = [_grad_cam_from_weights(f, g.mean(axis=(0, 1))) for f, g in cases]
+    mistakes = [
+        (lambda f, g: _grad_cam_from_weights(f, g.sum(axis=(0, 1))),
+         "alpha_k is the *mean* of the gradients over the positions, not their sum."),
+        (lambda f, g: np.tensordot(f, g.mean(axis=(0, 1)), axes=([2], [0])),
+         "Grad-CAM keeps only the positive part of the map: apply a ReLU at the end."),
+        (lambda f, g: np.maximum((f * g).sum(axis=-1), 0.0),
+         "that is gradient times activation at each position; Grad-CAM first averages the "
+         "gradients of each channel over all positions, to get one weight per channel."),
+        (lambda f, g: _grad_cam_from_weights(f, np.abs(g).mean(axis=(0, 1))),
+         "average the signed gradients; a channel whose gradient is negative counts against the class."),
+        (lambda f, g: _grad_cam_from_weights(f, np.maximum(g.mean(axis=(0, 1)), 0.0)),
+         "the ReLU goes on the weighted sum of the maps, not on the channel weights."),
+        (lambda f, g: _grad_cam_from_weights(f, g.mean(axis=(0, 1))) / f.shape[-1],
+         "add up the weighted maps over the channels; don't average them."),
+        (lambda f, g: np.maximum((f * g.mean(axis=-1, keepdims=True)).sum(axis=-1), 0.0),
+         "average over the positions (axes 0 and 1), once per channel, not over the channels."),
+    ]
+    answers = []
+    for (features, gradients), right in zip(cases, expected):
+        case = f"features and gradients of shape {features.shape}"
+        answer = numeric_array(grad_cam_map(features, gradients), case)
+        if answer.shape != right.shape:
+            return (f"wrong shape for {case}: got {answer.shape}, expected {right.shape}. Hint: one value "
+                    "per position (height, width); the channels are summed away.")
+        answers.append(answer)
+    wrong = [index for index, (answer, right) in enumerate(zip(answers, expected))
+             if not np.allclose(answer, right, rtol=1e-6, atol=1e-9)]
+    if not wrong:
+        return None
+    for formula, hint in mistakes:
+        if all(np.allclose(answer, formula(*case), rtol=1e-6, atol=1e-9) for answer, case in zip(answers, cases)):
+            return f"wrong values for features of shape {cases[wrong[0]][0].shape}. Hint: {hint}"
+    return (f"wrong values for features of shape {cases[wrong[0]][0].shape}. Hint: weight each channel's map "
+            "by the mean of its gradients over all positions, add the weighted maps up, then apply a ReLU.")
