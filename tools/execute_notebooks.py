@@ -32,6 +32,9 @@ def execute(notebook, folder, timeout=1200):
         kernel_name="python3",
         resources={"metadata": {"path": str(folder)}},
         extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+        # Saved widget state draws controls that do nothing without a kernel; the book
+        # removes those outputs (tag remove-output), and the state would only add weight.
+        store_widget_state=False,
     ).execute()
     return notebook
 
