@@ -31,6 +31,11 @@ from cnnbook.checks.chapter3_learning import (
     check_two_layer_gradients,
 )
 from cnnbook.checks.chapter4 import check_conv2d_param_count, check_flatten_size
+from cnnbook.checks.chapter4_overfitting import (
+    check_early_stopping_epochs,
+    check_inverted_dropout,
+    check_l2_penalty,
+)
 from cnnbook.checks.chapter4_speed import check_optimizer_steps, check_predict_seconds
 from cnnbook.checks.chapter5 import (
     check_class_weights,
@@ -62,3 +67,4 @@ __all__ += ["check_shift_image", "check_dense_equivalent_params"]
 __all__ += ["check_class_weights", "check_macro_f1", "check_clip_gradients", "check_membership_auc"]
 __all__ += ["check_conv2d_macs", "check_quantize_int8"]
 __all__ += ["check_optimizer_steps", "check_predict_seconds"]
+__all__ += ["check_early_stopping_epochs", "check_inverted_dropout", "check_l2_penalty"]
