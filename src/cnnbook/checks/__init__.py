@@ -32,6 +32,7 @@ from cnnbook.checks.chapter3_learning import (
 )
 from cnnbook.checks.chapter4 import check_conv2d_param_count, check_flatten_size
 from cnnbook.checks.chapter4_speed import check_optimizer_steps, check_predict_seconds
+from cnnbook.checks.chapter4_transfer import check_count_trainable, check_freeze_up_to
 from cnnbook.checks.chapter5 import (
     check_class_weights,
     check_clip_gradients,
@@ -62,3 +63,4 @@ __all__ += ["check_shift_image", "check_dense_equivalent_params"]
 __all__ += ["check_class_weights", "check_macro_f1", "check_clip_gradients", "check_membership_auc"]
 __all__ += ["check_conv2d_macs", "check_quantize_int8"]
 __all__ += ["check_optimizer_steps", "check_predict_seconds"]
+__all__ += ["check_count_trainable", "check_freeze_up_to"]
