@@ -167,7 +167,10 @@ def _freeze_mistakes(last, before):
 
 @exercise_check(points=2)
 def check_freeze_up_to(freeze_up_to):
-    """Check ``freeze_up_to(model, last_frozen) -> model``: layers up to ``last_frozen`` frozen."""
+    """Check ``freeze_up_to(model, last_frozen) -> model``: layers up to ``last_frozen`` frozen.
+
+    The flags are read from the model the function returns (usually the one it was given).
+    """
     cases = []
     for last, before in _FREEZE_CASES:
         position = _ARTICLE_LAYERS.index(last)
@@ -176,10 +179,10 @@ def check_freeze_up_to(freeze_up_to):
     for last, before, expected, mistakes in cases:
         model = _article_cnn(before)
         described = f"last_frozen={last!r}" + (f", with {' and '.join(before)} frozen before" if before else "")
-        answer = freeze_up_to(model, last)
-        if answer is not model:
-            raise Rejected(f"returned {type(answer).__name__} for {described}. Hint: change the model it "
-                           "is given and return that same model.")
+        model = freeze_up_to(model, last)
+        if not hasattr(model, "layers"):
+            raise Rejected(f"returned {type(model).__name__} for {described}. Hint: set the layers' "
+                           "`trainable` flags and return the model.")
         got = _flags(model)
         if not all(isinstance(flag, bool) for flag in got) or [layer.name for layer in model.layers] != list(
                 _ARTICLE_LAYERS):
