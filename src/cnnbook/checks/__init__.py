@@ -37,6 +37,7 @@ from cnnbook.checks.chapter4_overfitting import (
     check_l2_penalty,
 )
 from cnnbook.checks.chapter4_speed import check_optimizer_steps, check_predict_seconds
+from cnnbook.checks.chapter4_transfer import check_count_trainable, check_freeze_up_to
 from cnnbook.checks.chapter5 import (
     check_class_weights,
     check_clip_gradients,
@@ -68,3 +69,4 @@ __all__ += ["check_class_weights", "check_macro_f1", "check_clip_gradients", "ch
 __all__ += ["check_conv2d_macs", "check_quantize_int8"]
 __all__ += ["check_optimizer_steps", "check_predict_seconds"]
 __all__ += ["check_early_stopping_epochs", "check_inverted_dropout", "check_l2_penalty"]
+__all__ += ["check_count_trainable", "check_freeze_up_to"]
