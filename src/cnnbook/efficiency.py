@@ -32,7 +32,9 @@ def count_macs(model):
         if type(layer) is layers.Conv2D:
             _, height, width, filters = layer.output.shape
             kernel_height, kernel_width, in_channels, _ = layer.kernel.shape
-            costs[layer.name] = height * width * filters * kernel_height * kernel_width * in_channels
+            costs[layer.name] = (
+                height * width * filters * kernel_height * kernel_width * in_channels
+            )
         elif type(layer) is layers.Dense:
             costs[layer.name] = int(np.prod(layer.kernel.shape))
         elif layer.count_params() == 0:
@@ -57,7 +59,9 @@ def tflite_variants(model, representative_images):
 
     images = np.asarray(representative_images, dtype="float32")
     if images.ndim != 4 or len(images) == 0:
-        raise ValueError(f"tflite_variants: expected representative images (N, H, W, C); got shape {images.shape}")
+        raise ValueError(
+            f"tflite_variants: expected representative images (N, H, W, C); got shape {images.shape}"
+        )
 
     def representative_dataset():
         for image in images:
@@ -65,8 +69,14 @@ def tflite_variants(model, representative_images):
 
     settings = {
         "float32": {},
-        "float16": {"optimizations": [tf.lite.Optimize.DEFAULT], "supported_types": [tf.float16]},
-        "int8": {"optimizations": [tf.lite.Optimize.DEFAULT], "representative_dataset": representative_dataset},
+        "float16": {
+            "optimizations": [tf.lite.Optimize.DEFAULT],
+            "supported_types": [tf.float16],
+        },
+        "int8": {
+            "optimizations": [tf.lite.Optimize.DEFAULT],
+            "representative_dataset": representative_dataset,
+        },
     }
     variants = {}
     for name, options in settings.items():
@@ -78,7 +88,11 @@ def tflite_variants(model, representative_images):
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         # The converter prints where it saved its temporary SavedModel and warns
         # about calibration details: neither belongs in a notebook's output.
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), quiet_tensorflow_logger():
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            warnings.catch_warnings(),
+            quiet_tensorflow_logger(),
+        ):
             warnings.simplefilter("ignore")
             variants[name] = converter.convert()
     return variants
@@ -170,11 +184,17 @@ def int8_weights(model_bytes):
     for op in interpreter._get_ops_details():
         if op["op_name"] in ("CONV_2D", "FULLY_CONNECTED"):
             index = op["inputs"][1]
-            found.append({
-                "op": op["op_name"],
-                "values": interpreter.get_tensor(index),
-                "scales": np.asarray(details[index]["quantization_parameters"]["scales"]),
-            })
+            found.append(
+                {
+                    "op": op["op_name"],
+                    "values": interpreter.get_tensor(index),
+                    "scales": np.asarray(
+                        details[index]["quantization_parameters"]["scales"]
+                    ),
+                }
+            )
     if not found:
-        raise ValueError("int8_weights: the model has no CONV_2D or FULLY_CONNECTED operation")
+        raise ValueError(
+            "int8_weights: the model has no CONV_2D or FULLY_CONNECTED operation"
+        )
     return found

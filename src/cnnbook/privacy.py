@@ -35,11 +35,17 @@ class DPSequential(keras.Sequential):
     the metrics. Prediction and evaluation are unchanged.
     """
 
-    def __init__(self, layers, l2_norm_clip=1.0, noise_multiplier=1.0, seed=0, name=None):
+    def __init__(
+        self, layers, l2_norm_clip=1.0, noise_multiplier=1.0, seed=0, name=None
+    ):
         if not l2_norm_clip > 0:
-            raise ValueError(f"DPSequential: l2_norm_clip must be a positive number; got {l2_norm_clip!r}")
+            raise ValueError(
+                f"DPSequential: l2_norm_clip must be a positive number; got {l2_norm_clip!r}"
+            )
         if not noise_multiplier >= 0:
-            raise ValueError(f"DPSequential: noise_multiplier must be >= 0; got {noise_multiplier!r}")
+            raise ValueError(
+                f"DPSequential: noise_multiplier must be >= 0; got {noise_multiplier!r}"
+            )
         super().__init__(layers, name=name)
         self.l2_norm_clip = float(l2_norm_clip)
         self.noise_multiplier = float(noise_multiplier)
@@ -49,7 +55,9 @@ class DPSequential(keras.Sequential):
         image, label = example
         with tf.GradientTape() as tape:
             probabilities = self(image[None], training=True)
-            loss = keras.losses.sparse_categorical_crossentropy(label[None], probabilities)[0]
+            loss = keras.losses.sparse_categorical_crossentropy(
+                label[None], probabilities
+            )[0]
         return tape.gradient(loss, self.trainable_variables), probabilities[0]
 
     def train_step(self, data):
@@ -59,7 +67,10 @@ class DPSequential(keras.Sequential):
         with quiet_tensorflow_logger():
             gradients, y_pred = tf.vectorized_map(self._example_gradient, (x, y))
         # Each example's gradient is one vector across all the weights: clip its norm.
-        squared = [tf.reduce_sum(tf.reshape(g, (tf.shape(g)[0], -1)) ** 2, axis=1) for g in gradients]
+        squared = [
+            tf.reduce_sum(tf.reshape(g, (tf.shape(g)[0], -1)) ** 2, axis=1)
+            for g in gradients
+        ]
         norms = tf.sqrt(tf.add_n(squared))
         scale = tf.minimum(1.0, self.l2_norm_clip / tf.maximum(norms, 1e-12))
         batch_size = tf.cast(tf.shape(x)[0], "float32")
@@ -67,7 +78,9 @@ class DPSequential(keras.Sequential):
         for g in gradients:
             clipped_sum = tf.tensordot(scale, g, axes=1)
             noise = keras.random.normal(
-                tf.shape(clipped_sum), stddev=self.noise_multiplier * self.l2_norm_clip, seed=self._noise_seed
+                tf.shape(clipped_sum),
+                stddev=self.noise_multiplier * self.l2_norm_clip,
+                seed=self._noise_seed,
             )
             noisy_means.append((clipped_sum + noise) / batch_size)
         self.optimizer.apply(noisy_means, variables)
@@ -92,12 +105,23 @@ def rdp_sampled_gaussian(sampling_rate, noise_multiplier, orders):
     Returns a float array, one value per order.
     """
     orders = np.asarray(orders)
-    if orders.ndim != 1 or orders.size == 0 or np.any(orders < 2) or np.any(orders != np.round(orders)):
-        raise ValueError(f"rdp_sampled_gaussian: orders must be integers >= 2; got {orders!r}")
+    if (
+        orders.ndim != 1
+        or orders.size == 0
+        or np.any(orders < 2)
+        or np.any(orders != np.round(orders))
+    ):
+        raise ValueError(
+            f"rdp_sampled_gaussian: orders must be integers >= 2; got {orders!r}"
+        )
     if not 0 <= sampling_rate <= 1:
-        raise ValueError(f"rdp_sampled_gaussian: sampling_rate must lie in [0, 1]; got {sampling_rate!r}")
+        raise ValueError(
+            f"rdp_sampled_gaussian: sampling_rate must lie in [0, 1]; got {sampling_rate!r}"
+        )
     if not noise_multiplier > 0:
-        raise ValueError(f"rdp_sampled_gaussian: noise_multiplier must be positive; got {noise_multiplier!r}")
+        raise ValueError(
+            f"rdp_sampled_gaussian: noise_multiplier must be positive; got {noise_multiplier!r}"
+        )
     if sampling_rate == 0:
         return np.zeros(len(orders))
     # log(1 - q) is -inf when q = 1; the k = alpha term has no (1 - q) factor at all.
@@ -106,7 +130,9 @@ def rdp_sampled_gaussian(sampling_rate, noise_multiplier, orders):
     for alpha in orders.astype(int):
         k = np.arange(alpha + 1)
         log_binomial = gammaln(alpha + 1) - gammaln(k + 1) - gammaln(alpha - k + 1)
-        log_one_minus_q_power = np.where(k == alpha, 0.0, (alpha - np.minimum(k, alpha - 1)) * log_one_minus_q)
+        log_one_minus_q_power = np.where(
+            k == alpha, 0.0, (alpha - np.minimum(k, alpha - 1)) * log_one_minus_q
+        )
         log_terms = (
             log_binomial
             + log_one_minus_q_power
@@ -133,12 +159,18 @@ def dp_sgd_epsilon(noise_multiplier, sampling_rate, steps, delta, orders=range(2
     size. Smaller epsilon means more privacy.
     """
     if not 0 < delta < 1:
-        raise ValueError(f"dp_sgd_epsilon: delta must lie strictly between 0 and 1; got {delta!r}")
+        raise ValueError(
+            f"dp_sgd_epsilon: delta must lie strictly between 0 and 1; got {delta!r}"
+        )
     if not (isinstance(steps, (int, np.integer)) and steps >= 0):
-        raise ValueError(f"dp_sgd_epsilon: steps must be a non-negative int; got {steps!r}")
+        raise ValueError(
+            f"dp_sgd_epsilon: steps must be a non-negative int; got {steps!r}"
+        )
     alphas = np.asarray(list(orders), dtype=float)
     rdp = steps * rdp_sampled_gaussian(sampling_rate, noise_multiplier, alphas)
-    epsilons = rdp + np.log1p(-1 / alphas) - (math.log(delta) + np.log(alphas)) / (alphas - 1)
+    epsilons = (
+        rdp + np.log1p(-1 / alphas) - (math.log(delta) + np.log(alphas)) / (alphas - 1)
+    )
     return float(max(0.0, epsilons.min()))
 
 
@@ -154,12 +186,20 @@ def membership_auc(member_scores, nonmember_scores, n_bootstrap=1000, seed=0):
 
     members, nonmembers = np.ravel(member_scores), np.ravel(nonmember_scores)
     if len(members) == 0 or len(nonmembers) == 0:
-        raise ValueError("membership_auc: expected at least one member score and one non-member score")
+        raise ValueError(
+            "membership_auc: expected at least one member score and one non-member score"
+        )
     truth = np.r_[np.ones(len(members)), np.zeros(len(nonmembers))]
     auc = roc_auc_score(truth, np.r_[members, nonmembers])
     rng = np.random.default_rng(seed)
     resampled = [
-        roc_auc_score(truth, np.r_[rng.choice(members, len(members)), rng.choice(nonmembers, len(nonmembers))])
+        roc_auc_score(
+            truth,
+            np.r_[
+                rng.choice(members, len(members)),
+                rng.choice(nonmembers, len(nonmembers)),
+            ],
+        )
         for _ in range(n_bootstrap)
     ]
     low, high = np.percentile(resampled, [2.5, 97.5])
@@ -201,25 +241,36 @@ def tpr_at_fpr(member_scores, nonmember_scores, fpr=0.01):
     """
     members, nonmembers = np.ravel(member_scores), np.ravel(nonmember_scores)
     if len(members) == 0 or len(nonmembers) == 0:
-        raise ValueError("tpr_at_fpr: expected at least one member score and one non-member score")
+        raise ValueError(
+            "tpr_at_fpr: expected at least one member score and one non-member score"
+        )
     if not 0 <= fpr < 1:
         raise ValueError(f"tpr_at_fpr: fpr must lie in [0, 1); got {fpr!r}")
     allowed = int(math.floor(fpr * len(nonmembers) + 1e-9))
     threshold = np.sort(nonmembers)[::-1][allowed]
-    return float(np.mean(members > threshold)), float(threshold), int(np.sum(nonmembers > threshold))
+    return (
+        float(np.mean(members > threshold)),
+        float(threshold),
+        int(np.sum(nonmembers > threshold)),
+    )
 
 
 def _auc_and_tpr(members, sorted_nonmembers, allowed):
     """Mann-Whitney AUC (ties count one half, as in scikit-learn's roc_auc_score) and the
-    TPR above the threshold that ``allowed`` non-members exceed, from sorted non-members."""
+    TPR above the threshold that ``allowed`` non-members exceed, from sorted non-members.
+    """
     below = np.searchsorted(sorted_nonmembers, members, side="left")
     below_or_tied = np.searchsorted(sorted_nonmembers, members, side="right")
-    auc = (below.sum() + below_or_tied.sum()) / (2 * len(members) * len(sorted_nonmembers))
+    auc = (below.sum() + below_or_tied.sum()) / (
+        2 * len(members) * len(sorted_nonmembers)
+    )
     threshold = sorted_nonmembers[len(sorted_nonmembers) - 1 - allowed]
     return float(auc), float(np.mean(members > threshold))
 
 
-def membership_attack(member_scores, nonmember_scores, fpr=0.01, n_bootstrap=1000, seed=0):
+def membership_attack(
+    member_scores, nonmember_scores, fpr=0.01, n_bootstrap=1000, seed=0
+):
     """AUC and true-positive rate at ``fpr`` of a threshold attack, with 95% intervals.
 
     High scores are called "members". The intervals are percentile bootstraps that
@@ -232,7 +283,9 @@ def membership_attack(member_scores, nonmember_scores, fpr=0.01, n_bootstrap=100
     """
     members, nonmembers = np.ravel(member_scores), np.ravel(nonmember_scores)
     if len(members) == 0 or len(nonmembers) == 0:
-        raise ValueError("membership_attack: expected at least one member score and one non-member score")
+        raise ValueError(
+            "membership_attack: expected at least one member score and one non-member score"
+        )
     tpr, threshold, false_positives = tpr_at_fpr(members, nonmembers, fpr)
     allowed = int(math.floor(fpr * len(nonmembers) + 1e-9))
     auc = _auc_and_tpr(members, np.sort(nonmembers), allowed)[0]
@@ -246,10 +299,16 @@ def membership_attack(member_scores, nonmember_scores, fpr=0.01, n_bootstrap=100
     auc_low, auc_high = np.percentile(auc_samples, [2.5, 97.5])
     tpr_low, tpr_high = np.percentile(tpr_samples, [2.5, 97.5])
     return {
-        "auc": auc, "auc_low": float(auc_low), "auc_high": float(auc_high),
-        "tpr": tpr, "tpr_low": float(tpr_low), "tpr_high": float(tpr_high),
-        "threshold": threshold, "false_positives": false_positives,
-        "auc_samples": auc_samples, "tpr_samples": tpr_samples,
+        "auc": auc,
+        "auc_low": float(auc_low),
+        "auc_high": float(auc_high),
+        "tpr": tpr,
+        "tpr_low": float(tpr_low),
+        "tpr_high": float(tpr_high),
+        "threshold": threshold,
+        "false_positives": false_positives,
+        "auc_samples": auc_samples,
+        "tpr_samples": tpr_samples,
     }
 
 
@@ -262,8 +321,10 @@ def dp_tpr_bound(epsilon, delta, fpr):
     at 1. A bound of 1 says nothing.
     """
     if not epsilon >= 0 or not 0 <= delta < 1 or not 0 <= fpr <= 1:
-        raise ValueError(f"dp_tpr_bound: expected epsilon >= 0, delta in [0, 1), fpr in [0, 1]; "
-                         f"got {epsilon!r}, {delta!r}, {fpr!r}")
+        raise ValueError(
+            f"dp_tpr_bound: expected epsilon >= 0, delta in [0, 1), fpr in [0, 1]; "
+            f"got {epsilon!r}, {delta!r}, {fpr!r}"
+        )
     first = math.exp(epsilon) * fpr + delta
     second = 1 - math.exp(-epsilon) * (1 - delta - fpr)
     return float(min(1.0, first, second))
