@@ -32,9 +32,6 @@ def execute(notebook, folder, timeout=1200):
         kernel_name="python3",
         resources={"metadata": {"path": str(folder)}},
         extra_arguments=["--IPKernelApp.capture_fd_output=False"],
-        # Saved widget state draws controls that do nothing without a kernel; the book
-        # removes those outputs (tag remove-output), and the state would only add weight.
-        store_widget_state=False,
     ).execute()
     return notebook
 
@@ -42,6 +39,10 @@ def execute(notebook, folder, timeout=1200):
 def execute_in_place(path):
     notebook = with_nbgrader_metadata(nbformat.read(path, as_version=4), Path(path).name)
     execute(notebook, Path(path).parent)
+    # Saved widget state draws controls that do nothing without a kernel; the book removes
+    # those outputs (tag remove-output), and the state would only add weight. (nbclient's
+    # store_widget_state=False cannot be used: its output widgets then fail, nbclient 0.11.)
+    notebook.metadata.pop("widgets", None)
     nbformat.write(notebook, path)
 
 
