@@ -158,3 +158,17 @@ def test_pages_use_the_cut_down_icon_fonts(page):
     assert ours and ours[0] > theme[0], (
         f"{page_id(page)}: icon-fonts.css must come after the theme's style sheet, so that its fonts win: {links}"
     )
+
+
+@pytest.mark.parametrize("name", toc_files())
+def test_every_glued_number_is_filled_in(name):
+    """A `{glue:text}` role the build could not resolve would leave its source in the text."""
+    page = HTML_ROOT / f"{name}.html"
+    main = parse(page).find("main") or parse(page)
+    text = main.get_text(" ", strip=True)
+    assert "{glue" not in text and "glue:text" not in text, f"{name}: unresolved glue in the page"
+    source = (REPO_ROOT / f"{name}.md") if (REPO_ROOT / f"{name}.md").exists() else REPO_ROOT / f"{name}.ipynb"
+    roles = source.read_text(encoding="utf-8").count("{glue:text}")
+    pasted = [span.get_text(strip=True) for span in main.select(".pasted-text")]
+    assert len(pasted) >= roles, f"{name}: {roles} glue roles in the source, {len(pasted)} values on the page"
+    assert all(pasted), f"{name}: a glued value is empty"
