@@ -75,12 +75,20 @@ def notebook_pages():
     return sorted((HTML_ROOT / "notebooks").glob("*.html")) if HTML_ROOT.exists() else []
 
 
+# Pages that may show fewer than two figures, with the reason.
+FEWER_FIGURES = {
+    # a chapter of timing tables: one figure sums up the recipe's steps
+    "04_2_training_faster": 1,
+}
+
+
 @pytest.mark.parametrize("page", notebook_pages(), ids=page_id)
 def test_notebook_pages_show_figures_and_their_notebook_links(page):
     """The links themselves are checked in test_launch_links.py."""
     soup = parse(page)
     figures = [img for img in soup.find_all("img") if img.find_parent(class_="cell_output")]
-    assert len(figures) >= 2, f"{page_id(page)} shows {len(figures)} figures"
+    wanted = FEWER_FIGURES.get(page.stem, 2)
+    assert len(figures) >= wanted, f"{page_id(page)} shows {len(figures)} figures"
     labels = [a.get_text(strip=True) for a in soup.select("nav.cnnbook-toolbar a[href]")]
     assert "Run in Colab" in labels and "Student edition in Colab" in labels, (
         f"{page_id(page)}: no row of notebook links under the title (found {labels})"
