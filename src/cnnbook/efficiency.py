@@ -60,7 +60,8 @@ def tflite_variants(model, representative_images):
     images = np.asarray(representative_images, dtype="float32")
     if images.ndim != 4 or len(images) == 0:
         raise ValueError(
-            f"tflite_variants: expected representative images (N, H, W, C); got shape {images.shape}"
+            "tflite_variants: expected representative images (N, H, W, C); "
+            f"got shape {images.shape}"
         )
 
     def representative_dataset():
