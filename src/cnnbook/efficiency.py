@@ -48,7 +48,7 @@ def count_macs(model):
 
 
 def tflite_variants(model, representative_images):
-    """Convert a Keras model to TensorFlow Lite three ways; returns ``{name: file bytes}``.
+    """Convert a Keras model to TensorFlow Lite three ways: ``{name: file bytes}``.
 
     ``"float32"``: weights as they are. ``"float16"``: weights stored as 16-bit floats.
     ``"int8"``: full-integer quantisation: weights *and* activations become 8-bit
