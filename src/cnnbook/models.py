@@ -172,7 +172,7 @@ def trained_article_cnn(seed=0, epochs=None, cache_dir=None):
     """
     from cnnbook.data import load_mnist
 
-    wanted = [epochs] if epochs is not None else full_or_quick([ARTICLE_EPOCHS], [ARTICLE_EPOCHS, QUICK_EPOCHS])
+    wanted = [epochs] if epochs is not None else full_or_quick([ARTICLE_EPOCHS], [QUICK_EPOCHS, ARTICLE_EPOCHS])
     for candidate in wanted:
         path = article_cnn_cache_path(candidate, seed, cache_dir)
         if path.exists():
