@@ -164,29 +164,25 @@ def nbgrader_meta(cell):
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def solution_region_lines(source):
-    """The non-blank lines between the solution markers of a cell."""
+def region_lines(source, begin, end):
+    """The non-blank lines between a cell's ``begin`` and ``end`` markers."""
     lines, inside = [], False
     for line in source.splitlines():
-        if "BEGIN SOLUTION" in line:
+        if begin in line:
             inside = True
-        elif "END SOLUTION" in line:
+        elif end in line:
             inside = False
         elif inside and line.strip():
             lines.append(line.strip())
     return lines
+
+
+def solution_region_lines(source):
+    return region_lines(source, "BEGIN SOLUTION", "END SOLUTION")
 
 
 def hidden_lines(source):
-    lines, inside = [], False
-    for line in source.splitlines():
-        if "BEGIN HIDDEN TESTS" in line:
-            inside = True
-        elif "END HIDDEN TESTS" in line:
-            inside = False
-        elif inside and line.strip():
-            lines.append(line.strip())
-    return lines
+    return region_lines(source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
 def secret_lines(source):
