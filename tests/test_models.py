@@ -56,7 +56,7 @@ def test_trained_article_cnn_trains_once_then_loads(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "load_mnist", lambda: ((x_train[:3000], y_train[:3000]), (x_test, y_test)))
     first = models.trained_article_cnn(epochs=1, cache_dir=tmp_path)
     saved = list(tmp_path.glob("article_cnn-*.keras"))
-    assert [path.name for path in saved] == [f"article_cnn-v{models.CACHE_FORMAT}-e1-s0.keras"]
+    assert [path.name for path in saved] == [models.article_cnn_cache_path(1, cache_dir=tmp_path).name]
     stamp = saved[0].stat().st_mtime_ns
     monkeypatch.setattr(models, "train_article_cnn", lambda *a, **k: pytest.fail("must load, not retrain"))
     second = models.trained_article_cnn(epochs=1, cache_dir=tmp_path)
@@ -75,11 +75,13 @@ def test_quick_mode_prefers_the_full_model_when_it_is_cached(tmp_path, monkeypat
     for epochs in (models.ARTICLE_EPOCHS, models.QUICK_EPOCHS):
         models.article_cnn_cache_path(epochs, cache_dir=tmp_path).write_bytes(b"")
         models.trained_article_cnn(cache_dir=tmp_path)
-    v = models.CACHE_FORMAT
-    assert loaded == [f"article_cnn-v{v}-e5-s0.keras", f"article_cnn-v{v}-e{models.QUICK_EPOCHS}-s0.keras"]
+    def name(epochs):
+        return models.article_cnn_cache_path(epochs, cache_dir=tmp_path).name
+
+    assert loaded == [name(models.ARTICLE_EPOCHS), name(models.QUICK_EPOCHS)]
     monkeypatch.setenv("CNNBOOK_QUICK", "0")
     models.trained_article_cnn(cache_dir=tmp_path)
-    assert loaded[-1] == f"article_cnn-v{v}-e5-s0.keras"
+    assert loaded[-1] == name(models.ARTICLE_EPOCHS)
 
 
 def test_only_the_article_cnn_goes_into_its_cache(tmp_path):

@@ -108,11 +108,16 @@ def _cache_folder(cache_dir=None):
 def article_cnn_cache_path(epochs=ARTICLE_EPOCHS, seed=0, cache_dir=None):
     """Where :func:`trained_article_cnn` keeps the CNN trained for ``epochs`` with ``seed``.
 
-    The name records the recipe and :data:`CACHE_FORMAT`, not the library versions:
-    the ``.keras`` format loads under every Keras 3 release the book supports and under
-    every backend, so Colab's versions and the JAX and PyTorch backends share one file.
+    The name records the recipe, :data:`CACHE_FORMAT` and the Keras version that saves
+    the file. A ``.keras`` file loads under every backend of the same Keras, so the JAX
+    and PyTorch backends share one file, but not always under an older Keras: Colab's
+    Keras 3.10 cannot read Keras 3.15's initializer configs (``GlorotUniform`` got an
+    unexpected ``input_axes``), so each Keras version keeps a file of its own.
     """
-    return _cache_folder(cache_dir) / f"article_cnn-v{CACHE_FORMAT}-e{epochs}-s{seed}.keras"
+    import keras
+
+    name = f"article_cnn-v{CACHE_FORMAT}-keras{keras.__version__}-e{epochs}-s{seed}.keras"
+    return _cache_folder(cache_dir) / name
 
 
 def cache_article_cnn(model, epochs, seed=0, cache_dir=None):
