@@ -120,8 +120,10 @@ def _keras_step(optimizer, weights, grad_sequence):
 
     variables = [keras.Variable(w) for w in weights]
     for grads in grad_sequence:
-        optimizer.apply_gradients(zip([np.asarray(g) for g in grads], variables))
-    return [v.numpy() for v in variables]
+        # Tensors of the backend: PyTorch's optimizers refuse NumPy arrays.
+        tensors = [keras.ops.convert_to_tensor(np.asarray(g)) for g in grads]
+        optimizer.apply_gradients(zip(tensors, variables))
+    return [keras.ops.convert_to_numpy(v) for v in variables]
 
 
 @exercise_check
