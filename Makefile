@@ -21,11 +21,22 @@ export PYTHONHASHSEED := 0
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=1200 \
          --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-# The notebooks in the order they run: chapter 4.1 first, because it trains the
+# The notebooks in the order they start: chapter 4.1 first, because it trains the
 # article's CNN and keeps it in the model cache, from which the other chapters load it
-# (one training per run instead of two on a fresh machine).
+# (one training per run instead of two on a fresh machine); then the slowest first, so
+# that the two test workers finish together; then the rest.
 FIRST_NOTEBOOK := notebooks/04_1_cnn_on_mnist.ipynb
-NOTEBOOKS      := $(FIRST_NOTEBOOK) $(filter-out $(FIRST_NOTEBOOK),$(sort $(wildcard notebooks/*.ipynb)))
+SLOW_NOTEBOOKS := $(addprefix notebooks/,02_1_ml_vs_dl.ipynb 05_3_explaining_with_lime.ipynb \
+                  04_4_transfer_learning.ipynb 04_2_training_faster.ipynb 04_3_overfitting.ipynb \
+                  05_1_class_imbalance.ipynb)
+NOTEBOOKS      := $(FIRST_NOTEBOOK) $(SLOW_NOTEBOOKS) \
+                  $(filter-out $(FIRST_NOTEBOOK) $(SLOW_NOTEBOOKS),$(sort $(wildcard notebooks/*.ipynb)))
+# Test workers (pytest-xdist): each takes whole files (notebooks keep their order and
+# their kernel), so that one worker's single-threaded work (scikit-learn, LIME, XLA's
+# compiler, Python loops) overlaps the other's training. Checked outputs do not depend
+# on the load, the core count or the order of the notebooks. JOBS=1 runs serially.
+JOBS    := 2
+PARALLEL := $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile --no-loadscope-reorder)
 
 .PHONY: install book test outputs assignments clean colab-check check-html classroom-check backends-check
 
@@ -47,7 +58,7 @@ assignments: $(STAMP)
 
 ## test: unit tests, every notebook under nbval, the book build and checks of its HTML
 test: $(STAMP)
-	$(PYTHON) -m pytest tests $(NOTEBOOKS) $(NBVAL) --durations=25 --ignore=tests/test_html.py \
+	$(PYTHON) -m pytest $(PARALLEL) $(NOTEBOOKS) tests $(NBVAL) --durations=25 --ignore=tests/test_html.py \
 	  --ignore=tests/test_browser.py --ignore=tests/test_launch_links.py
 	$(MAKE) book
 	$(MAKE) check-html
@@ -100,7 +111,7 @@ $(COLAB_STAMP): colab/constraints.txt colab/requirements.txt pyproject.toml
 colab-check: $(COLAB_STAMP)
 	@$(COLAB_VENV)/bin/python $(PROBE_313) >/dev/null 2>&1 || { echo "colab-check: $(COLAB_VENV) runs" \
 	  "$$($(COLAB_VENV)/bin/python -V 2>&1), not Colab's Python 3.13: remove $(COLAB_VENV) and run it again"; exit 1; }
-	CNNBOOK_QUICK=1 $(COLAB_VENV)/bin/python -m pytest $(NOTEBOOKS) --nbval-lax --nbval-current-env \
+	CNNBOOK_QUICK=1 $(COLAB_VENV)/bin/python -m pytest $(PARALLEL) $(NOTEBOOKS) --nbval-lax --nbval-current-env \
 	  --nbval-cell-timeout=1200 --durations=15 -p no:cacheprovider
 
 # nbgrader in a venv of its own, at the versions verified with the book; it grades in a
@@ -133,8 +144,9 @@ BACKEND_PYTHON    := python3.11
 # 03_2 is not in it yet: under PyTorch, Keras 3.15's AveragePooling2D with asymmetric
 # "same" padding pads by repeating the edge pixels and averages them in
 # (keras-team/keras#23233 fixes it upstream), so one of 03_2's comparisons differs.
-BACKEND_NOTEBOOKS := $(FIRST_NOTEBOOK) notebooks/03_1_convolution.ipynb notebooks/03_3_dense_softmax.ipynb \
-                     notebooks/03_4_learning.ipynb
+# In the order they start on the two workers: 3.3 and 3.4 load the CNN that 4.1 trains.
+BACKEND_TESTS     := $(FIRST_NOTEBOOK) notebooks/03_1_convolution.ipynb tests/test_training.py \
+                     notebooks/03_3_dense_softmax.ipynb notebooks/03_4_learning.ipynb
 
 $(BACKENDS_STAMP): backends/requirements.txt requirements.txt pyproject.toml
 	$(BACKEND_PYTHON) -m venv $(BACKENDS_VENV)
@@ -153,8 +165,8 @@ $(BACKENDS_STAMP): backends/requirements.txt requirements.txt pyproject.toml
 backends-check: $(BACKENDS_STAMP)
 	@started=$$(date +%s); failed=; \
 	for backend in $(BACKENDS); do \
-	  OMP_WAIT_POLICY=PASSIVE KERAS_BACKEND=$$backend CNNBOOK_QUICK=1 $(BACKENDS_VENV)/bin/python -m pytest tests/test_training.py \
-	    $(BACKEND_NOTEBOOKS) -p tools.nbval_backends --nbval-lax --nbval-current-env \
+	  OMP_WAIT_POLICY=PASSIVE KERAS_BACKEND=$$backend CNNBOOK_QUICK=1 $(BACKENDS_VENV)/bin/python -m pytest $(PARALLEL) \
+	    $(BACKEND_TESTS) -p tools.nbval_backends --nbval-lax --nbval-current-env \
 	    --nbval-cell-timeout=1200 --durations=10 -rs -p no:cacheprovider || failed="$$failed $$backend"; \
 	done; \
 	echo "backends-check: $$(( $$(date +%s) - started )) s$${failed:+; failed under:$$failed}"; test -z "$$failed"
