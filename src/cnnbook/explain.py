@@ -480,7 +480,7 @@ def plot_explanations(images, explanations, classes=3, row_titles=None):
 
 
 def lime_explorer(images, weights, sample_counts, labels, names):
-    """LIME's explanations of a few digits at several sample counts, switched in the browser.
+    """LIME's explanations of a few digits at several sample counts, for the browser.
 
     ``weights[d][s]`` is LIME's weight vector (one weight per superpixel, as
     :func:`lime_weights` returns it) for digit ``images[d]`` at ``sample_counts[s]``,
@@ -492,16 +492,21 @@ def lime_explorer(images, weights, sample_counts, labels, names):
     from cnnbook import widgets
 
     if not len(images) == len(weights) == len(labels) == len(names):
-        raise ValueError(f"lime_explorer: expected as many weights, labels and names as the "
-                         f"{len(images)} images; got {len(weights)}, {len(labels)}, {len(names)}")
+        raise ValueError(
+            "lime_explorer: expected as many weights, labels and names as the "
+            f"{len(images)} images; got {len(weights)}, {len(labels)}, {len(names)}"
+        )
     digits = [as_digit(image) for image in images]
     maps = []
     for digit, per_digit in zip(digits, weights):
         segments = segment_digit(digit)
-        if len(per_digit) != len(sample_counts) or any(len(w) != segments.max() + 1
-                                                      for w in per_digit):
-            raise ValueError(f"lime_explorer: expected {len(sample_counts)} weight vectors "
-                             f"of {segments.max() + 1} superpixels per digit")
+        count = segments.max() + 1
+        sizes = {len(w) for w in per_digit}
+        if len(per_digit) != len(sample_counts) or sizes - {count}:
+            raise ValueError(
+                f"lime_explorer: expected {len(sample_counts)} weight vectors of "
+                f"{count} superpixels per digit"
+            )
         maps.append([np.asarray(w)[segments] for w in per_digit])
     titles = [f"{name}: class {label}" for name, label in zip(names, labels)]
     return widgets.lime_explorer(digits, maps, sample_counts, titles)

@@ -95,9 +95,13 @@ def plot_feature_map(image, kernel, stride=1, padding="valid"):
     ax_kernel.set_title("kernel K")
     ax_kernel.set_xticks(range(kernel.shape[1]))
     ax_kernel.set_yticks(range(kernel.shape[0]))
-    shown = ax_map.imshow(result, cmap="RdBu_r", vmin=-np.abs(result).max(), vmax=np.abs(result).max())
+    shown = ax_map.imshow(
+        result, cmap="RdBu_r", vmin=-np.abs(result).max(), vmax=np.abs(result).max()
+    )
     fig.colorbar(shown, ax=ax_map, fraction=0.046)
-    ax_map.set_title(f"feature map {result.shape[0]}×{result.shape[1]} (stride {stride}, {padding})")
+    ax_map.set_title(
+        f"feature map {result.shape[0]}×{result.shape[1]} (stride {stride}, {padding})"
+    )
     for ax in (ax_image, ax_kernel, ax_map):
         ax.set_xlabel("column")
         ax.set_ylabel("row")
@@ -110,9 +114,15 @@ def plot_pooling(image, size=2, stride=None, kind="max"):
     result = pool(image, size, stride, kind)
     stride = size if stride is None else stride
     fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(7, 3.4))
-    for ax, shown, title in [(ax_in, image, f"input {image.shape[0]}×{image.shape[1]}"),
-                             (ax_out, result, f"{kind} pooling {size}×{size}, stride {stride}: "
-                                              f"{result.shape[0]}×{result.shape[1]}")]:
+    for ax, shown, title in [
+        (ax_in, image, f"input {image.shape[0]}×{image.shape[1]}"),
+        (
+            ax_out,
+            result,
+            f"{kind} pooling {size}×{size}, stride {stride}: "
+            f"{result.shape[0]}×{result.shape[1]}",
+        ),
+    ]:
         ax.imshow(shown, cmap="gray_r", vmin=0, vmax=max(float(np.max(image)), 1e-12))
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("column")
@@ -124,9 +134,16 @@ def plot_pooling(image, size=2, stride=None, kind="max"):
 def plot_softmax(logits, temperature=1.0, class_names=None):
     """Bar chart of the softmax probabilities of one logit vector at a temperature."""
     probabilities = softmax_with_temperature(logits, temperature)
-    names = [str(k) for k in range(len(probabilities))] if class_names is None else list(class_names)
+    names = (
+        [str(k) for k in range(len(probabilities))]
+        if class_names is None
+        else list(class_names)
+    )
     fig, ax = plt.subplots(figsize=(6.4, 3.2))
-    colors = ["crimson" if k == probabilities.argmax() else "steelblue" for k in range(len(probabilities))]
+    colors = [
+        "crimson" if k == probabilities.argmax() else "steelblue"
+        for k in range(len(probabilities))
+    ]
     ax.bar(names, probabilities, color=colors)
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("class")
@@ -136,7 +153,7 @@ def plot_softmax(logits, temperature=1.0, class_names=None):
     return fig
 
 
-# ---------------------------------------------------------------------------------------
+# -------------------------------------------------------------------------------------
 # The browser layer: one HTML fragment per explorer.
 
 # Shared by every fragment: its look (light and dark themes alike: text and borders
@@ -212,9 +229,15 @@ _DATA = re.compile(r'<script type="application/json"[^>]*>(.*?)</script>', re.S)
 
 def _numbers(array, digits=9):
     """A float array as nested lists of numbers that JSON keeps exactly to float32."""
-    return json.loads(np.array2string(np.asarray(array, dtype="float64"), separator=",",
-                                      threshold=np.inf, max_line_width=np.inf,
-                                      formatter={"float_kind": lambda v: f"{v:.{digits}g}"}))
+    return json.loads(
+        np.array2string(
+            np.asarray(array, dtype="float64"),
+            separator=",",
+            threshold=np.inf,
+            max_line_width=np.inf,
+            formatter={"float_kind": lambda v: f"{v:.{digits}g}"},
+        )
+    )
 
 
 def _fragment(kind, data, body, script):
@@ -234,7 +257,8 @@ def _fragment(kind, data, body, script):
         f'<script type="application/json">{safe}</script>{body}'
         f"<script>(function () {{\n  const root = document.getElementById(\"{uid}\");\n"
         "  if (!root || root.dataset.ready) return;\n  root.dataset.ready = \"1\";\n"
-        "  const data = JSON.parse(root.querySelector('script[type=\"application/json\"]')"
+        "  const data = JSON.parse(\n"
+        "    root.querySelector('script[type=\"application/json\"]')"
         ".textContent);\n" + HELPERS + script + "\n})();</script></div>"
     )
     return HTML(text.replace("@ID", uid))
@@ -245,8 +269,10 @@ def explorer_data(explorer):
     text = getattr(explorer, "data", explorer)
     found = _DATA.search(str(text))
     if not found:
-        raise ValueError("explorer_data: expected the HTML of a cnnbook explorer, with an "
-                         "embedded <script type=\"application/json\">; found none")
+        raise ValueError(
+            "explorer_data: expected the HTML of a cnnbook explorer, with an "
+            "embedded <script type=\"application/json\">; found none"
+        )
     return json.loads(found.group(1))
 
 
@@ -254,17 +280,23 @@ def _select(role, label, options, value=None):
     """A labelled ``<select>``; ``options`` are (value, text) pairs."""
     items = "".join(
         f'<option value="{html.escape(str(v))}"{" selected" if v == value else ""}>'
-        f"{html.escape(str(text))}</option>" for v, text in options)
-    return (f'<label for="@ID-{role}">{label}</label> '
-            f'<select id="@ID-{role}" data-role="{role}">{items}</select>')
+        f"{html.escape(str(text))}</option>"
+        for v, text in options
+    )
+    return (
+        f'<label for="@ID-{role}">{label}</label> '
+        f'<select id="@ID-{role}" data-role="{role}">{items}</select>'
+    )
 
 
 def _number(role, label, value, hidden_label=False, **limits):
     attributes = "".join(f' {name}="{v}"' for name, v in limits.items())
     css = ' class="cx-hidden"' if hidden_label else ""
-    return (f'<label for="@ID-{role}"{css}>{label}</label>'
-            f'<input type="number" id="@ID-{role}" data-role="{role}" value="{value}"'
-            f"{attributes}>")
+    return (
+        f'<label for="@ID-{role}"{css}>{label}</label>'
+        f'<input type="number" id="@ID-{role}" data-role="{role}" value="{value}"'
+        f"{attributes}>"
+    )
 
 
 def _canvas(role, label):
@@ -278,10 +310,13 @@ def _choice(fn, name, value, allowed):
 
 
 CONV_SCRIPT = r"""
-  const kernels = data.kernels, image = data.image, n = image.length, m = image[0].length;
-  const cells = [...root.querySelectorAll("[data-role^=k]")].filter(e => e.tagName === "INPUT");
+  const kernels = data.kernels, image = data.image;
+  const n = image.length, m = image[0].length;
+  const cells = [...root.querySelectorAll("input[data-role^=k]")];
   let kernel = kernels[part("preset").value];
-  const show = k => cells.forEach((cell, i) => { cell.value = +k[Math.floor(i / 3)][i % 3].toFixed(4); });
+  const show = k => cells.forEach((cell, i) => {
+    cell.value = +k[Math.floor(i / 3)][i % 3].toFixed(4);
+  });
   const geometry = (size, stride, same) => {
     if (!same) return [0, Math.floor((size - 3) / stride) + 1];
     const out = Math.ceil(size / stride);
@@ -290,7 +325,8 @@ CONV_SCRIPT = r"""
   const pixel = (r, c) => (r >= 0 && r < n && c >= 0 && c < m ? image[r][c] : 0);
   const update = () => {
     const stride = +part("stride").value, same = part("padding").value === "same";
-    const [top, rows] = geometry(n, stride, same), [left, cols] = geometry(m, stride, same);
+    const [top, rows] = geometry(n, stride, same);
+    const [left, cols] = geometry(m, stride, same);
     const map = [];
     for (let i = 0; i < rows; i++) {
       map.push([]);
@@ -313,8 +349,8 @@ CONV_SCRIPT = r"""
     part("low").textContent = fmt(-top_);
     part("high").textContent = fmt(top_);
     const flat = map.flat();
-    part("size").textContent = `${rows} × ${cols}, values from ${fmt(Math.min(...flat))}` +
-      ` to ${fmt(Math.max(...flat))}`;
+    part("size").textContent = `${rows} × ${cols}, values from ` +
+      `${fmt(Math.min(...flat))} to ${fmt(Math.max(...flat))}`;
     const terms = [];
     part("window").innerHTML = "";
     for (let u = 0; u < 3; u++) for (let v = 0; v < 3; v++) {
@@ -323,7 +359,8 @@ CONV_SCRIPT = r"""
       part("window").appendChild(span);
       terms.push(x * kernel[u][v]);
     }
-    part("sum").textContent = `y[${i}, ${j}] = sum of the 9 products = ${fmt(map[i][j])}`;
+    part("sum").textContent =
+      `y[${i}, ${j}] = sum of the 9 products = ${fmt(map[i][j])}`;
     publish({map, kernel, stride, padding: same ? "same" : "valid", row: i, col: j});
   };
   part("preset").addEventListener("change", () => {
@@ -342,11 +379,14 @@ CONV_SCRIPT = r"""
     part("preset").value = "custom";
     update();
   }));
-  ["stride", "padding", "row", "col"].forEach(role => part(role).addEventListener("input", update));
+  ["stride", "padding", "row", "col"].forEach(
+    role => part(role).addEventListener("input", update));
   part("map").addEventListener("click", event => {
-    const box = event.target.getBoundingClientRect(), map = JSON.parse(root.dataset.result).map;
+    const box = event.target.getBoundingClientRect();
+    const map = JSON.parse(root.dataset.result).map;
     part("row").value = Math.floor((event.clientY - box.top) / box.height * map.length);
-    part("col").value = Math.floor((event.clientX - box.left) / box.width * map[0].length);
+    part("col").value =
+      Math.floor((event.clientX - box.left) / box.width * map[0].length);
     update();
   });
   show(kernel);
@@ -368,20 +408,36 @@ def conv_explorer(image, kernel="vertical edge", stride=1, padding="valid"):
     _choice("conv_explorer", "kernel", kernel, KERNELS)
     _choice("conv_explorer", "stride", stride, STRIDES)
     _choice("conv_explorer", "padding", padding, ("valid", "same"))
-    data = {"image": _numbers(image), "custom": _numbers(CUSTOM_START),
-            "kernels": {name: _numbers(k) for name, k in KERNELS.items()}}
-    presets = [(name, name) for name in KERNELS] + [("custom", "custom (type 9 numbers)")]
-    cells = "".join(_number(f"k{u}{v}", f"kernel row {u + 1}, column {v + 1}", 0,
-                            hidden_label=True, step="any")
-                    for u in range(3) for v in range(3))
+    data = {
+        "image": _numbers(image),
+        "custom": _numbers(CUSTOM_START),
+        "kernels": {name: _numbers(k) for name, k in KERNELS.items()},
+    }
+    presets = [(name, name) for name in KERNELS] + [
+        ("custom", "custom (type 9 numbers)")
+    ]
+    cells = "".join(
+        _number(
+            f"k{u}{v}",
+            f"kernel row {u + 1}, column {v + 1}",
+            0,
+            hidden_label=True,
+            step="any",
+        )
+        for u in range(3)
+        for v in range(3)
+    )
     body = (
-        '<div class="cx-row">' + _select("preset", "kernel", presets, kernel)
+        '<div class="cx-row">'
+        + _select("preset", "kernel", presets, kernel)
         + _select("stride", "stride", [(s, s) for s in STRIDES], stride)
         + _select("padding", "padding", [(p, p) for p in ("valid", "same")], padding)
         + "</div>"
         '<div class="cx-row"><div><div>kernel K (type to change)</div>'
         f'<div class="cx-grid">{cells}</div></div>'
-        "<div>" + _number("row", "output row", 0, min=0) + " "
+        "<div>"
+        + _number("row", "output row", 0, min=0)
+        + " "
         + _number("col", "column", 0, min=0)
         + '<div>window × kernel:</div><div class="cx-grid" data-role="window"></div>'
         '<div data-role="sum" aria-live="polite"></div></div></div>'
@@ -419,21 +475,22 @@ POOL_SCRIPT = r"""
     }
     draw(part("input"), image, v => grey(v / top_), [0, 0, size, size]);
     draw(part("map"), map, v => grey(v / top_));
-    part("out").textContent = `${average ? "average" : "max"} pooling ${size} × ${size}, ` +
-      `stride ${stride}: ${rows} × ${cols}`;
+    part("out").textContent = `${average ? "average" : "max"} pooling ` +
+      `${size} × ${size}, stride ${stride}: ${rows} × ${cols}`;
     publish({map, size, stride, kind: average ? "average" : "max"});
   };
-  ["size", "stride", "kind"].forEach(role => part(role).addEventListener("input", update));
+  ["size", "stride", "kind"].forEach(
+    role => part(role).addEventListener("input", update));
   update();
 """
 
 
 def pooling_explorer(image, size=2, stride=2, kind="max"):
-    """An explorer of :func:`pool` on ``image`` ('valid' padding) that computes in the browser.
+    """An explorer of :func:`pool` on ``image`` ('valid' padding), run in the browser.
 
     The reader picks the window (2 or 3), the stride (1 to 3) and max or average
     pooling, and sees the input, with the first window outlined, and the pooled map at
-    the same display size. ``size``, ``stride`` and ``kind`` are the settings shown first.
+    the same display size. ``size``, ``stride`` and ``kind`` are the first settings.
     """
     image = float_plane("pooling_explorer", "image", image)
     _choice("pooling_explorer", "size", size, POOL_SIZES)
@@ -443,7 +500,8 @@ def pooling_explorer(image, size=2, stride=2, kind="max"):
         '<div class="cx-row">'
         + _select("size", "window", [(s, f"{s} × {s}") for s in POOL_SIZES], size)
         + _select("stride", "stride", [(s, s) for s in STRIDES], stride)
-        + _select("kind", "type", [(k, k) for k in POOL_KINDS], kind) + "</div>"
+        + _select("kind", "type", [(k, k) for k in POOL_KINDS], kind)
+        + "</div>"
         '<div class="cx-row"><div><div>input, first window outlined</div>'
         + _canvas("input", "the input digit with the first pooling window outlined")
         + "</div><div><div>pooled map</div>"
@@ -465,7 +523,8 @@ SOFTMAX_SCRIPT = r"""
     part("bars").innerHTML = "";
     probabilities.forEach((p, k) => {
       const line = document.createElement("div");
-      line.innerHTML = `<span style="display: inline-block; width: 5em">class ${names[k]}` +
+      line.innerHTML =
+        `<span style="display: inline-block; width: 5em">class ${names[k]}` +
         `</span><span class="cx-bar${k === best ? " cx-top" : ""}" ` +
         `style="width: ${(p * 12).toFixed(3)}em"></span> ${p.toFixed(3)}`;
       part("bars").appendChild(line);
@@ -483,33 +542,49 @@ def softmax_explorer(logits, labels, images=None, class_names=None):
 
     ``logits`` is ``(N, classes)``, ``labels`` the N true classes, ``images`` (optional)
     the N digits. The reader picks a digit and a temperature from 0.1 to 10 on a log
-    scale, and sees the probabilities as bars with their values, the top class in orange.
+    scale, and sees the probabilities as bars with their values (top class in orange).
     """
     logits = np.asarray(logits, dtype="float64")
     if logits.ndim != 2 or len(labels) != len(logits):
-        raise ValueError("softmax_explorer: expected logits (N, classes) and N labels; "
-                         f"got logits of shape {logits.shape} and {len(labels)} labels")
-    names = [str(k) for k in range(logits.shape[1])] if class_names is None else class_names
+        raise ValueError(
+            "softmax_explorer: expected logits (N, classes) and N labels; "
+            f"got logits of shape {logits.shape} and {len(labels)} labels"
+        )
+    names = (
+        [str(k) for k in range(logits.shape[1])] if class_names is None else class_names
+    )
     if len(names) != logits.shape[1]:
-        raise ValueError(f"softmax_explorer: expected {logits.shape[1]} class names; "
-                         f"got {len(names)}")
+        raise ValueError(
+            f"softmax_explorer: expected {logits.shape[1]} class names; "
+            f"got {len(names)}"
+        )
     data = {"logits": _numbers(logits), "names": [str(name) for name in names]}
     if images is not None:
         images = np.asarray(images)
         if images.ndim != 3 or len(images) != len(logits):
-            raise ValueError("softmax_explorer: expected images (N, height, width) for "
-                             f"the N = {len(logits)} logits; got shape {images.shape}")
-        data["images"] = [_numbers(float_plane("softmax_explorer", "image", image), 4)
-                          for image in images]
-    options = [(n, f"test digit {n} (true class {label})") for n, label in enumerate(labels)]
+            raise ValueError(
+                "softmax_explorer: expected images (N, height, width) for "
+                f"the N = {len(logits)} logits; got shape {images.shape}"
+            )
+        data["images"] = [
+            _numbers(float_plane("softmax_explorer", "image", image), 4)
+            for image in images
+        ]
+    options = [
+        (n, f"test digit {n} (true class {label})") for n, label in enumerate(labels)
+    ]
     body = (
-        '<div class="cx-row">' + _select("digit", "digit", options, 0)
+        '<div class="cx-row">'
+        + _select("digit", "digit", options, 0)
         + '<label for="@ID-log_t">temperature (log scale, 0.1 to 10)</label>'
         '<input type="range" id="@ID-log_t" data-role="log_t" min="-1" max="1" '
         'step="0.01" value="0"> <output for="@ID-log_t" data-role="t"></output></div>'
         '<div class="cx-row">'
-        + (_canvas("image", "the digit whose logits are shown") if images is not None
-           else "")
+        + (
+            _canvas("image", "the digit whose logits are shown")
+            if images is not None
+            else ""
+        )
         + '<div data-role="bars"></div></div>'
     )
     return _fragment("softmax", data, body, SOFTMAX_SCRIPT)
@@ -527,8 +602,8 @@ LIME_SCRIPT = r"""
     colourBar(part("bar"), -1);
     part("low").textContent = fmt(-top_);
     part("high").textContent = fmt(top_);
-    part("title").textContent = `${data.titles[d]}, ${data.samples[s].toLocaleString("en")}` +
-      " samples";
+    const samples = data.samples[s].toLocaleString("en");
+    part("title").textContent = `${data.titles[d]}, ${samples} samples`;
     publish({map, digit: d, samples: data.samples[s]});
   };
   ["digit", "samples"].forEach(role => part(role).addEventListener("input", update));
@@ -546,28 +621,47 @@ def lime_explorer(digits, maps, sample_counts, titles):
     digit, shared by its sample counts, so that the maps can be compared.
     """
     digits, maps = np.asarray(digits), np.asarray(maps, dtype="float64")
-    if digits.ndim != 3 or maps.shape != (len(digits), len(sample_counts), *digits.shape[1:]):
-        raise ValueError("lime_explorer: expected digits (D, H, W) and maps (D, S, H, W) "
-                         f"for S = {len(sample_counts)} sample counts; got {digits.shape} "
-                         f"and {maps.shape}")
+    if digits.ndim != 3 or maps.shape != (
+        len(digits),
+        len(sample_counts),
+        *digits.shape[1:],
+    ):
+        raise ValueError(
+            "lime_explorer: expected digits (D, H, W) and maps (D, S, H, W) "
+            f"for S = {len(sample_counts)} sample counts; got {digits.shape} "
+            f"and {maps.shape}"
+        )
     if len(titles) != len(digits):
-        raise ValueError(f"lime_explorer: expected {len(digits)} titles; got {len(titles)}")
+        raise ValueError(
+            f"lime_explorer: expected {len(digits)} titles; got {len(titles)}"
+        )
     data = {
-        "digits": [_numbers(float_plane("lime_explorer", "digit", d), 4) for d in digits],
+        "digits": [
+            _numbers(float_plane("lime_explorer", "digit", d), 4) for d in digits
+        ],
         "maps": [[_numbers(m, 6) for m in per_digit] for per_digit in maps],
         "limits": [float(f"{np.abs(m).max() or 1.0:.6g}") for m in maps],
-        "samples": [int(s) for s in sample_counts], "titles": [str(t) for t in titles],
+        "samples": [int(s) for s in sample_counts],
+        "titles": [str(t) for t in titles],
     }
     body = (
         '<div class="cx-row">'
         + _select("digit", "digit", [(d, t) for d, t in enumerate(titles)], 0)
-        + _select("samples", "num_samples",
-                  [(s, f"{n:,}") for s, n in enumerate(sample_counts)], 0) + "</div>"
+        + _select(
+            "samples",
+            "num_samples",
+            [(s, f"{n:,}") for s, n in enumerate(sample_counts)],
+            0,
+        )
+        + "</div>"
         '<div data-role="title" aria-live="polite"></div><div class="cx-row"><div>'
         + _canvas("input", "the digit explained")
         + "</div><div>"
-        + _canvas("map", "LIME's weight of each superpixel: blue for the class, orange "
-                  "against it")
+        + _canvas(
+            "map",
+            "LIME's weight of each superpixel: blue for the class, orange "
+            "against it",
+        )
         + '</div><div><div>LIME weight</div><canvas data-role="bar" width="168" '
         'height="14" role="img" aria-label="colour bar from orange (against the class) '
         'to blue (for it)" style="height: 14px"></canvas><div style="display: flex; '
