@@ -303,6 +303,17 @@ def _canvas(role, label):
     return f'<canvas data-role="{role}" role="img" aria-label="{label}"></canvas>'
 
 
+def _colour_bar(title, colours):
+    """A titled colour bar (the script draws it), with its two ends and 0 under it."""
+    return (
+        f'<div><div>{title}</div><canvas data-role="bar" width="168" height="14" '
+        f'role="img" aria-label="colour bar from {colours}" style="height: 14px">'
+        '</canvas><div style="display: flex; justify-content: space-between; '
+        'width: 168px"><span data-role="low"></span><span>0</span>'
+        '<span data-role="high"></span></div></div>'
+    )
+
+
 def _choice(fn, name, value, allowed):
     if value not in allowed:
         raise ValueError(f"{fn}: {name} must be one of {list(allowed)}; got {value!r}")
@@ -446,11 +457,8 @@ def conv_explorer(image, kernel="vertical edge", stride=1, padding="valid"):
         + "</div><div><div>feature map (click a position)</div>"
         + _canvas("map", "the feature map in blue (negative) to orange (positive)")
         + '<div data-role="size"></div></div>'
-        '<div><div>colour scale</div><canvas data-role="bar" width="168" height="14" '
-        'role="img" aria-label="colour bar from blue (negative) to orange (positive)" '
-        'style="height: 14px"></canvas><div style="display: flex; '
-        'justify-content: space-between; width: 168px"><span data-role="low"></span>'
-        "<span>0</span><span data-role=\"high\"></span></div></div></div>"
+        + _colour_bar("colour scale", "blue (negative) to orange (positive)")
+        + "</div>"
     )
     return _fragment("conv", data, body, CONV_SCRIPT)
 
@@ -662,10 +670,8 @@ def lime_explorer(digits, maps, sample_counts, titles):
             "LIME's weight of each superpixel: blue for the class, orange "
             "against it",
         )
-        + '</div><div><div>LIME weight</div><canvas data-role="bar" width="168" '
-        'height="14" role="img" aria-label="colour bar from orange (against the class) '
-        'to blue (for it)" style="height: 14px"></canvas><div style="display: flex; '
-        'justify-content: space-between; width: 168px"><span data-role="low"></span>'
-        '<span>0</span><span data-role="high"></span></div></div></div>'
+        + "</div>"
+        + _colour_bar("LIME weight", "orange (against the class) to blue (for it)")
+        + "</div>"
     )
     return _fragment("lime", data, body, LIME_SCRIPT)
