@@ -173,6 +173,7 @@ STYLE = """<style>
 .cnnbook-explorer .cx-bar {height: 0.9em; background: #2166ac; display: inline-block;
   vertical-align: middle;}
 .cnnbook-explorer .cx-top {background: #e66101;}
+.cnnbook-explorer .cx-pair {white-space: nowrap;}
 .cnnbook-explorer .cx-hidden {position: absolute; width: 1px; height: 1px;
   overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap;}
 </style>"""
@@ -284,18 +285,19 @@ def _select(role, label, options, value=None):
         for v, text in options
     )
     return (
-        f'<label for="@ID-{role}">{label}</label> '
-        f'<select id="@ID-{role}" data-role="{role}">{items}</select>'
+        f'<span class="cx-pair"><label for="@ID-{role}">{label}</label> '
+        f'<select id="@ID-{role}" data-role="{role}">{items}</select></span>'
     )
 
 
 def _number(role, label, value, hidden_label=False, **limits):
+    """A labelled number ``<input>``; a hidden label is for screen readers only."""
     attributes = "".join(f' {name}="{v}"' for name, v in limits.items())
     css = ' class="cx-hidden"' if hidden_label else ""
     return (
-        f'<label for="@ID-{role}"{css}>{label}</label>'
+        f'<span class="cx-pair"><label for="@ID-{role}"{css}>{label}</label> '
         f'<input type="number" id="@ID-{role}" data-role="{role}" value="{value}"'
-        f"{attributes}>"
+        f"{attributes}></span>"
     )
 
 
@@ -419,6 +421,9 @@ def conv_explorer(image, kernel="vertical edge", stride=1, padding="valid"):
     _choice("conv_explorer", "kernel", kernel, KERNELS)
     _choice("conv_explorer", "stride", stride, STRIDES)
     _choice("conv_explorer", "padding", padding, ("valid", "same"))
+    # The position shown first: the strongest response, where there is something to see.
+    shown = np.abs(feature_map(image, KERNELS[kernel], stride, padding))
+    start = np.unravel_index(shown.argmax(), shown.shape)
     data = {
         "image": _numbers(image),
         "custom": _numbers(CUSTOM_START),
@@ -447,9 +452,9 @@ def conv_explorer(image, kernel="vertical edge", stride=1, padding="valid"):
         '<div class="cx-row"><div><div>kernel K (type to change)</div>'
         f'<div class="cx-grid">{cells}</div></div>'
         "<div>"
-        + _number("row", "output row", 0, min=0)
+        + _number("row", "output row", int(start[0]), min=0)
         + " "
-        + _number("col", "column", 0, min=0)
+        + _number("col", "column", int(start[1]), min=0)
         + '<div>window × kernel:</div><div class="cx-grid" data-role="window"></div>'
         '<div data-role="sum" aria-live="polite"></div></div></div>'
         '<div class="cx-row"><div><div>input digit, window outlined</div>'
