@@ -256,7 +256,11 @@ def _fragment(kind, data, body, script):
     text = (
         f'<div class="cnnbook-explorer" id="{uid}" data-kind="{kind}">{STYLE}'
         f'<script type="application/json">{safe}</script>{body}'
-        f"<script>(function () {{\n  const root = document.getElementById(\"{uid}\");\n"
+        "<script>(function () {\n"
+        "  // Found from its own script (Jupyter may run a copy of it).\n"
+        "  const own = document.currentScript;\n"
+        f"  const root = (own && own.closest(\".cnnbook-explorer\")) ||\n"
+        f"    document.getElementById(\"{uid}\");\n"
         "  if (!root || root.dataset.ready) return;\n  root.dataset.ready = \"1\";\n"
         "  const data = JSON.parse(\n"
         "    root.querySelector('script[type=\"application/json\"]')"
