@@ -650,7 +650,8 @@ TYPED_KERNEL = [[0.5, -1.25, 0], [2, 0.1, -0.3], [0, 1, -2]]
 
 def explorer_settings(kind):
     """(settings, reference) pairs: reference(data, result) is what cnnbook.ops computes for
-    those settings from the data the page embeds (LIME's maps are the pre-computed ones)."""
+    those settings from the data the page embeds (LIME's weights are pre-computed: the
+    page paints them on their superpixels)."""
     import numpy as np
 
     from cnnbook import ops
@@ -681,7 +682,8 @@ def explorer_settings(kind):
         return [({"digit": str(row), "log_t": f"{log_t:g}"},
                  lambda data, result, r=row: ops.softmax(np.float64(data["logits"][r]) / result["temperature"]))
                 for row, log_t in cases]
-    return [({"digit": str(d), "samples": str(s)}, lambda data, result, a=d, b=s: np.float64(data["maps"][a][b]))
+    return [({"digit": str(d), "samples": str(s)},
+             lambda data, result, a=d, b=s: np.float64(data["weights"][a][b])[np.array(data["segments"][a])])
             for d in range(3) for s in range(4)]
 
 

@@ -127,7 +127,8 @@ def test_pooling_and_softmax_explorers_embed_the_real_data(digit):
 def test_every_control_has_a_label_and_every_id_is_unique(digit):
     explorers = [widgets.conv_explorer(digit), widgets.conv_explorer(digit),
                  widgets.pooling_explorer(digit), widgets.softmax_explorer(np.zeros((2, 10)), [0, 1]),
-                 widgets.lime_explorer(np.stack([digit]), np.zeros((1, 2, *digit.shape)), [100, 300], ["a"])]
+                 widgets.lime_explorer(np.stack([digit]), np.zeros((1, *digit.shape), int), np.zeros((1, 2, 1)),
+                                       [100, 300], ["a"])]
     page = "".join(explorer.data for explorer in explorers)
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
@@ -147,12 +148,15 @@ def test_same_inputs_give_the_same_html_but_for_the_counter(digit):
     assert root_id(widgets.conv_explorer(other)).rsplit("-", 1)[0] != a.rsplit("-", 1)[0]
 
 
-def test_lime_explorer_embeds_its_maps_and_limits(digit):
-    maps = np.random.default_rng(1).standard_normal((2, 3, *digit.shape))
-    explorer = widgets.lime_explorer(np.stack([digit, digit]), maps, [100, 300, 1000], ["a", "b"])
+def test_lime_explorer_embeds_its_superpixels_weights_and_limits(digit):
+    segments = np.arange(digit.size).reshape(digit.shape) % 7
+    weights = np.random.default_rng(1).standard_normal((2, 3, 7))
+    explorer = widgets.lime_explorer(np.stack([digit, digit]), np.stack([segments] * 2), weights,
+                                     [100, 300, 1000], ["a", "b"])
     embedded = widgets.explorer_data(explorer)
-    assert_allclose(embedded["maps"], maps, rtol=1e-5)
-    assert_allclose(embedded["limits"], np.abs(maps).max(axis=(1, 2, 3)), rtol=1e-5)
+    assert np.array_equal(embedded["segments"], np.stack([segments] * 2))
+    assert_allclose(embedded["weights"], weights, rtol=1e-8)
+    assert_allclose(embedded["limits"], np.abs(weights).max(axis=(1, 2)), rtol=1e-8)
     assert embedded["samples"] == [100, 300, 1000] and embedded["titles"] == ["a", "b"]
     assert "1,000" in explorer.data
 
@@ -168,13 +172,15 @@ def test_lime_explorer_embeds_its_maps_and_limits(digit):
      "expected 10 class names"),
     (lambda d: widgets.softmax_explorer(np.zeros((2, 10)), [7, 2], images=np.stack([d])),
      "expected images"),
-    (lambda d: widgets.lime_explorer(np.stack([d]), np.zeros((1, 3, *d.shape)), [100, 300], ["a"]),
-     "expected digits"),
-    (lambda d: widgets.lime_explorer(np.stack([d]), np.zeros((1, 2, *d.shape)), [100, 300], []),
-     "expected 1 titles"),
+    (lambda d: widgets.lime_explorer(np.stack([d]), np.zeros((1, 3, 3), int), np.zeros((1, 2, 1)),
+                                     [100, 300], ["a"]), "expected digits"),
+    (lambda d: widgets.lime_explorer(np.stack([d]), np.zeros((1, *d.shape), int), np.zeros((1, 3, 1)),
+                                     [100, 300], ["a"]), "one weight per superpixel"),
+    (lambda d: widgets.lime_explorer(np.stack([d]), np.zeros((1, *d.shape), int), np.zeros((1, 2, 1)),
+                                     [100, 300], []), "expected 1 titles"),
     (lambda d: widgets.explorer_data("<div>no data</div>"), "expected the HTML of a cnnbook explorer"),
-], ids=["kernel", "stride", "padding", "size", "kind", "labels", "names", "images", "maps", "titles",
-        "data"])
+], ids=["kernel", "stride", "padding", "size", "kind", "labels", "names", "images", "segments",
+        "weights", "titles", "data"])
 def test_bad_settings_raise_a_clear_error(digit, call, message):
     with pytest.raises(ValueError, match=message):
         call(digit)

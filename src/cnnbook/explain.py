@@ -486,8 +486,8 @@ def lime_explorer(images, weights, sample_counts, labels, names):
     :func:`lime_weights` returns it) for digit ``images[d]`` at ``sample_counts[s]``,
     for the class ``labels[d]``; ``names`` titles the digits. The explanations are
     computed beforehand (LIME needs the model), so the page only switches between them:
-    see :func:`cnnbook.widgets.lime_explorer`, which this calls with each superpixel's
-    weight painted on its pixels. Returns an ``IPython.display.HTML``.
+    see :func:`cnnbook.widgets.lime_explorer`, which this calls with the digits'
+    superpixels (:func:`segment_digit`). Returns an ``IPython.display.HTML``.
     """
     from cnnbook import widgets
 
@@ -497,16 +497,6 @@ def lime_explorer(images, weights, sample_counts, labels, names):
             f"{len(images)} images; got {len(weights)}, {len(labels)}, {len(names)}"
         )
     digits = [as_digit(image) for image in images]
-    maps = []
-    for digit, per_digit in zip(digits, weights):
-        segments = segment_digit(digit)
-        count = segments.max() + 1
-        sizes = {len(w) for w in per_digit}
-        if len(per_digit) != len(sample_counts) or sizes - {count}:
-            raise ValueError(
-                f"lime_explorer: expected {len(sample_counts)} weight vectors of "
-                f"{count} superpixels per digit"
-            )
-        maps.append([np.asarray(w)[segments] for w in per_digit])
+    segments = [segment_digit(digit) for digit in digits]
     titles = [f"{name}: class {label}" for name, label in zip(names, labels)]
-    return widgets.lime_explorer(digits, maps, sample_counts, titles)
+    return widgets.lime_explorer(digits, segments, weights, sample_counts, titles)

@@ -610,7 +610,8 @@ def softmax_explorer(logits, labels, images=None, class_names=None):
 LIME_SCRIPT = r"""
   const update = () => {
     const d = +part("digit").value, s = +part("samples").value;
-    const digit = data.digits[d], map = data.maps[d][s], top_ = data.limits[d];
+    const digit = data.digits[d], weights = data.weights[d][s], top_ = data.limits[d];
+    const map = data.segments[d].map(row => row.map(segment => weights[segment]));
     const ink = v => v > 0.25;
     // LIME's weights, blue for the class and orange against it; the stroke darker.
     draw(part("map"), map.map((row, r) => row.map((w, c) => [w, digit[r][c]])),
@@ -628,25 +629,28 @@ LIME_SCRIPT = r"""
 """
 
 
-def lime_explorer(digits, maps, sample_counts, titles):
+def lime_explorer(digits, segments, weights, sample_counts, titles):
     """Switch between pre-computed LIME explanations in the browser: digit and samples.
 
     LIME needs the model, so the static page cannot compute an explanation; instead it
-    embeds one per digit and sample count. ``digits`` is ``(D, H, W)``, ``maps`` is
-    ``(D, S, H, W)``: the weight of each pixel's superpixel for the explained class at
-    each of the S ``sample_counts``; ``titles`` names the D digits. One colour scale per
+    embeds one per digit and sample count, and paints each superpixel with its weight.
+    ``digits`` is ``(D, H, W)``, ``segments`` the D superpixel maps (integers from 0),
+    and ``weights[d][s]`` digit d's weight vector (one per superpixel) for the explained
+    class at ``sample_counts[s]``; ``titles`` names the D digits. One colour scale per
     digit, shared by its sample counts, so that the maps can be compared.
     """
-    digits, maps = np.asarray(digits), np.asarray(maps, dtype="float64")
-    if digits.ndim != 3 or maps.shape != (
-        len(digits),
-        len(sample_counts),
-        *digits.shape[1:],
-    ):
+    digits, segments = np.asarray(digits), np.asarray(segments)
+    if digits.ndim != 3 or segments.shape != digits.shape:
         raise ValueError(
-            "lime_explorer: expected digits (D, H, W) and maps (D, S, H, W) "
-            f"for S = {len(sample_counts)} sample counts; got {digits.shape} "
-            f"and {maps.shape}"
+            "lime_explorer: expected digits (D, H, W) and segments of the same shape; "
+            f"got {digits.shape} and {segments.shape}"
+        )
+    counts = [int(s.max()) + 1 for s in segments]
+    shapes = [np.shape(w) for w in weights]
+    if shapes != [(len(sample_counts), n) for n in counts]:
+        raise ValueError(
+            f"lime_explorer: expected for each digit {len(sample_counts)} weight "
+            f"vectors, one weight per superpixel ({counts}); got shapes {shapes}"
         )
     if len(titles) != len(digits):
         raise ValueError(
@@ -656,8 +660,9 @@ def lime_explorer(digits, maps, sample_counts, titles):
         "digits": [
             _numbers(float_plane("lime_explorer", "digit", d), 4) for d in digits
         ],
-        "maps": [[_numbers(m, 6) for m in per_digit] for per_digit in maps],
-        "limits": [float(f"{np.abs(m).max() or 1.0:.6g}") for m in maps],
+        "segments": [s.astype(int).tolist() for s in segments],
+        "weights": [_numbers(w) for w in weights],
+        "limits": [float(f"{np.abs(w).max() or 1.0:.9g}") for w in weights],
         "samples": [int(s) for s in sample_counts],
         "titles": [str(t) for t in titles],
     }
