@@ -637,6 +637,96 @@ def test_every_control_changes_what_is_shown(name, browser, book_url, report):
     )
 
 
+# ---------------------------------------------------------------------------------------
+# The explorers compute in the page (cnnbook.widgets): set their controls as a reader
+# would, read back what the page computed (the root's data-result) and compare it with
+# cnnbook.ops for the same digit (the one the page embeds), kernel, stride and padding.
+
+EXPLORERS = {"conv": "notebooks/03_1_convolution", "pool": "notebooks/03_2_pooling",
+             "softmax": "notebooks/03_3_dense_softmax", "lime": "notebooks/05_3_explaining_with_lime"}
+EXPLORER_TOLERANCE = 1e-5
+TYPED_KERNEL = [[0.5, -1.25, 0], [2, 0.1, -0.3], [0, 1, -2]]
+
+
+def explorer_settings(kind):
+    """(settings, reference) pairs: reference(data, result) is what cnnbook.ops computes for
+    those settings from the data the page embeds (LIME's weights are pre-computed: the
+    page paints them on their superpixels)."""
+    import numpy as np
+
+    from cnnbook import ops
+
+    def conv(data, kernel, stride, padding):
+        x = np.float32(data["image"])[None, :, :, None]
+        k = np.float32(kernel)[:, :, None, None]
+        return ops.conv2d(x, k, stride=stride, padding=padding)[0, :, :, 0]
+
+    def pool(data, size, stride, kind):
+        function = ops.max_pool2d if kind == "max" else ops.avg_pool2d
+        return function(np.float32(data["image"])[None, :, :, None], size, stride)[0, :, :, 0]
+
+    if kind == "conv":
+        cases = [("vertical edge", 1, "valid"), ("horizontal edge", 2, "same"), ("blur", 3, "valid"),
+                 ("sharpen", 2, "valid"), ("identity", 3, "same"), ("typed", 1, "same"), ("typed", 3, "valid")]
+        return [({"preset": name, "stride": str(stride), "padding": padding},
+                 lambda data, result, n=name, s=stride, p=padding:
+                 conv(data, TYPED_KERNEL if n == "typed" else data["kernels"][n], s, p))
+                for name, stride, padding in cases]
+    if kind == "pool":
+        cases = [(2, 2, "max"), (2, 1, "average"), (3, 3, "max"), (3, 2, "average"), (2, 3, "average")]
+        return [({"size": str(size), "stride": str(stride), "kind": how},
+                 lambda data, result, a=size, b=stride, c=how: pool(data, a, b, c)) for size, stride, how in cases]
+    if kind == "softmax":
+        # The slider snaps to its step, so the reference takes the temperature the page used.
+        cases = [(0, 0.0), (3, -1.0), (5, 1.0), (9, -0.3), (2, 0.47)]
+        return [({"digit": str(row), "log_t": f"{log_t:g}"},
+                 lambda data, result, r=row: ops.softmax(np.float64(data["logits"][r]) / result["temperature"]))
+                for row, log_t in cases]
+    return [({"digit": str(d), "samples": str(s)},
+             lambda data, result, a=d, b=s: np.float64(data["weights"][a][b])[np.array(data["segments"][a])])
+            for d in range(3) for s in range(4)]
+
+
+def set_explorer(root, settings):
+    """Set an explorer's controls; 'typed' types TYPED_KERNEL into the nine kernel cells."""
+    for role, value in settings.items():
+        if role == "preset" and value == "typed":
+            for u, row in enumerate(TYPED_KERNEL):
+                for v, number in enumerate(row):
+                    root.locator(f'[data-role="k{u}{v}"]').fill(f"{number:g}")
+        elif root.locator(f'[data-role="{role}"]').evaluate("e => e.tagName") == "SELECT":
+            root.locator(f'[data-role="{role}"]').select_option(value)
+        else:
+            root.locator(f'[data-role="{role}"]').fill(value)
+
+
+@pytest.mark.parametrize("kind", list(EXPLORERS))
+def test_explorer_computes_what_cnnbook_ops_computes(kind, browser, book_url, report):
+    import numpy as np
+
+    offline = OfflinePage(browser, book_url)
+    try:
+        page = offline.open(f"{EXPLORERS[kind]}.html")
+        roots = page.locator(f'.cnnbook-explorer[data-kind="{kind}"]')
+        assert roots.count() == 1, f"{EXPLORERS[kind]} shows {roots.count()} {kind} explorers, not 1"
+        root = roots.first
+        data = json.loads(root.locator('script[type="application/json"]').text_content())
+        errors = []
+        for settings, expected in explorer_settings(kind):
+            set_explorer(root, settings)
+            result = json.loads(root.get_attribute("data-result"))
+            computed = np.array(result.get("map", result.get("probabilities")))
+            reference = np.asarray(expected(data, result))
+            assert computed.shape == reference.shape, f"{kind} {settings}: {computed.shape} != {reference.shape}"
+            errors.append(float(np.abs(computed - reference).max()))
+        page_errors = offline.errors
+    finally:
+        offline.close()
+    report.setdefault("explorers", {})[kind] = {"cases": len(errors), "max_abs_error": max(errors)}
+    assert not page_errors, f"{kind} explorer logs JavaScript errors: {page_errors}"
+    assert max(errors) <= EXPLORER_TOLERANCE, f"{kind}: the page differs from cnnbook.ops by {errors}"
+
+
 def test_search_finds_pages(browser, book_url):
     offline = OfflinePage(browser, book_url)
     try:

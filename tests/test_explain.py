@@ -307,3 +307,23 @@ def test_ink_removed_gives_blank_superpixels_no_width(correct):
     assert explain.deletion_auc([1.0, 1.0, 0.0], removed=[0.0, 0.8, 1.0]) == pytest.approx(0.9)
     with pytest.raises(ValueError, match="rise from 0 to 1"):
         explain.deletion_auc([1.0, 0.0], removed=[0.0, 0.5])
+
+
+def test_lime_explorer_embeds_the_superpixels_and_their_weights(digits):
+    from cnnbook import widgets
+
+    images = digits[0][:2]
+    segments = [explain.segment_digit(image) for image in images]
+    rng = np.random.default_rng(0)
+    weights = [[rng.standard_normal(s.max() + 1) for _ in range(2)] for s in segments]
+    explorer = explain.lime_explorer(images, weights, [100, 300], labels=[7, 2], names=["a", "b"])
+    embedded = widgets.explorer_data(explorer)
+    assert np.array_equal(embedded["segments"], segments)
+    for d in range(2):  # digits have different numbers of superpixels
+        np.testing.assert_allclose(embedded["weights"][d], weights[d], rtol=1e-8)
+    assert embedded["titles"] == ["a: class 7", "b: class 2"]
+    with pytest.raises(ValueError, match="expected as many weights"):
+        explain.lime_explorer(images, weights[:1], [100, 300], labels=[7, 2], names=["a", "b"])
+    with pytest.raises(ValueError, match="weight vectors"):
+        explain.lime_explorer(images, [w[:1] for w in weights], [100, 300], labels=[7, 2],
+                              names=["a", "b"])

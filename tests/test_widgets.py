@@ -1,7 +1,10 @@
-"""The explorers' pure functions, their figures, and building the widgets without a browser."""
+"""The explorers' pure functions, their figures, and the HTML of the in-browser explorers.
 
-import ast
-import inspect
+The browser test (tests/test_browser.py) drives the explorers in Chromium; here we check
+what they embed, their ids and their errors.
+"""
+
+import re
 
 import matplotlib
 
@@ -13,11 +16,6 @@ import pytest  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
 from cnnbook import ops, widgets  # noqa: E402
-
-# The ipywidgets API that Colab's 7.7 and our 8.x share, as far as this book uses it.
-SHARED_API = {"interactive", "interact", "IntSlider", "FloatSlider", "Dropdown", "ToggleButtons",
-              "Output", "HBox", "VBox", "Textarea", "Text"}
-
 
 @pytest.fixture
 def digit():
@@ -31,32 +29,6 @@ def digit():
 def close_figures():
     yield
     plt.close("all")
-
-
-def controls(explorer):
-    """The explorer's controls by description (the last child is its output area)."""
-    return {child.description: child for child in explorer.children[:-1]}
-
-
-def test_only_the_widget_api_shared_by_ipywidgets_7_and_8_is_used():
-    tree = ast.parse(inspect.getsource(widgets))
-    imported = {alias.name for node in ast.walk(tree)
-                if isinstance(node, ast.ImportFrom) and node.module == "ipywidgets" for alias in node.names}
-    assert imported and imported <= SHARED_API, imported - SHARED_API
-
-
-def test_parse_kernel_reads_rows_and_refuses_anything_but_3x3():
-    assert_allclose(widgets.parse_kernel("1 0 -1\n2,0,-2; 1 0 -1"), widgets.KERNELS["vertical edge"])
-    for bad in ["1 2 3; 4 5 6", "1 2 3 4; 5 6 7 8; 9 1 2 3", "a b c; 1 2 3; 4 5 6", ""]:
-        with pytest.raises(ValueError, match="parse_kernel: expected"):
-            widgets.parse_kernel(bad)
-
-
-def test_kernel_by_name():
-    assert_allclose(widgets.kernel_by_name("blur").sum(), 1.0, rtol=1e-6)
-    assert_allclose(widgets.kernel_by_name(widgets.CUSTOM, "0 0 0; 0 2 0; 0 0 0")[1, 1], 2.0)
-    with pytest.raises(ValueError, match="name must be one of"):
-        widgets.kernel_by_name("emboss")
 
 
 def test_feature_map_of_the_identity_kernel_is_the_cropped_image(digit):
@@ -125,38 +97,90 @@ def test_plots_have_labelled_axes(digit):
     assert "6×5 (stride 2, same)" in figures[0].axes[2].get_title()
 
 
-def test_conv_explorer_builds_and_follows_its_controls(digit):
+def root_id(explorer):
+    return re.search(r'class="cnnbook-explorer" id="([^"]+)"', explorer.data).group(1)
+
+
+def test_conv_explorer_embeds_the_exact_digit_and_kernels(digit):
     explorer = widgets.conv_explorer(digit)
-    assert set(controls(explorer)) == {"kernel", "custom 3×3", "stride", "padding"}
-    assert_allclose(explorer.result, widgets.feature_map(digit, widgets.KERNELS["vertical edge"]))
-    controls(explorer)["stride"].value = 2
-    controls(explorer)["padding"].value = "same"
-    controls(explorer)["kernel"].value = "blur"
-    assert_allclose(explorer.result, widgets.feature_map(digit, widgets.KERNELS["blur"], 2, "same"))
-    controls(explorer)["kernel"].value = widgets.CUSTOM
-    controls(explorer)["custom 3×3"].value = "0 0 0; 0 3 0; 0 0 0"
-    assert_allclose(explorer.result, 3 * widgets.feature_map(digit, widgets.KERNELS["identity"], 2, "same"))
-    controls(explorer)["custom 3×3"].value = "1 2"
-    assert explorer.result is None  # a typo shows a message instead of raising
+    embedded = widgets.explorer_data(explorer)
+    # Nine significant digits bring every float32 back exactly.
+    assert np.array_equal(np.float32(embedded["image"]), digit)
+    assert set(embedded["kernels"]) == set(widgets.KERNELS)
+    for name, kernel in widgets.KERNELS.items():
+        assert np.array_equal(np.float32(embedded["kernels"][name]), kernel), name
+    assert np.array_equal(np.float32(embedded["custom"]), widgets.CUSTOM_START)
 
 
-def test_pooling_explorer_builds_and_follows_its_controls(digit):
-    explorer = widgets.pooling_explorer(digit)
-    assert set(controls(explorer)) == {"window", "stride", "type"}
-    assert explorer.result.shape == (6, 5)
-    controls(explorer)["window"].value = 3
-    controls(explorer)["stride"].value = 1
-    controls(explorer)["type"].value = "average"
-    assert_allclose(explorer.result, widgets.pool(digit, 3, 1, "average"))
+def test_pooling_and_softmax_explorers_embed_the_real_data(digit):
+    assert np.array_equal(np.float32(widgets.explorer_data(widgets.pooling_explorer(digit))["image"]),
+                          digit)
+    logits = np.random.default_rng(0).standard_normal((3, 10)) * 7
+    explorer = widgets.softmax_explorer(logits, [7, 2, 1], images=np.stack([digit] * 3))
+    embedded = widgets.explorer_data(explorer)
+    assert_allclose(embedded["logits"], logits, rtol=1e-8)
+    assert_allclose(embedded["images"], np.stack([digit] * 3), atol=1e-4)
+    assert embedded["names"] == [str(k) for k in range(10)]
+    assert "test digit 2 (true class 1)" in explorer.data
 
 
-def test_softmax_explorer_builds_and_follows_its_controls():
-    logits = np.random.default_rng(0).standard_normal((3, 10))
-    explorer = widgets.softmax_explorer(logits, [7, 2, 1])
-    assert [label for label, _ in controls(explorer)["image"].options][2] == "image 2 (true class 1)"
-    assert_allclose(explorer.result, ops.softmax(logits[0]))
-    controls(explorer)["image"].value = 2
-    controls(explorer)["temperature"].value = 3.0
-    assert_allclose(explorer.result, ops.softmax(logits[2] / 3.0))
-    with pytest.raises(ValueError, match="expected logits"):
-        widgets.softmax_explorer(logits, [7, 2])
+def test_every_control_has_a_label_and_every_id_is_unique(digit):
+    explorers = [widgets.conv_explorer(digit), widgets.conv_explorer(digit),
+                 widgets.pooling_explorer(digit), widgets.softmax_explorer(np.zeros((2, 10)), [0, 1]),
+                 widgets.lime_explorer(np.stack([digit]), np.zeros((1, *digit.shape), int), np.zeros((1, 2, 1)),
+                                       [100, 300], ["a"])]
+    page = "".join(explorer.data for explorer in explorers)
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    controls = re.findall(r'<(?:select|input)[^>]*\bid="([^"]+)"', page)
+    labelled = set(re.findall(r'<label for="([^"]+)"', page))
+    assert controls and set(controls) <= labelled, set(controls) - labelled
+    assert "ipywidgets" not in page and "require(" not in page and "http" not in page
+
+
+def test_same_inputs_give_the_same_html_but_for_the_counter(digit):
+    first, second = widgets.conv_explorer(digit), widgets.conv_explorer(digit)
+    a, b = root_id(first), root_id(second)
+    assert a.rsplit("-", 1)[0] == b.rsplit("-", 1)[0] and a != b
+    assert first.data.replace(a, "X") == second.data.replace(b, "X")
+    other = digit.copy()
+    other[0, 0] = 0.5
+    assert root_id(widgets.conv_explorer(other)).rsplit("-", 1)[0] != a.rsplit("-", 1)[0]
+
+
+def test_lime_explorer_embeds_its_superpixels_weights_and_limits(digit):
+    segments = np.arange(digit.size).reshape(digit.shape) % 7
+    weights = np.random.default_rng(1).standard_normal((2, 3, 7))
+    explorer = widgets.lime_explorer(np.stack([digit, digit]), np.stack([segments] * 2), weights,
+                                     [100, 300, 1000], ["a", "b"])
+    embedded = widgets.explorer_data(explorer)
+    assert np.array_equal(embedded["segments"], np.stack([segments] * 2))
+    assert_allclose(embedded["weights"], weights, rtol=1e-8)
+    assert_allclose(embedded["limits"], np.abs(weights).max(axis=(1, 2)), rtol=1e-8)
+    assert embedded["samples"] == [100, 300, 1000] and embedded["titles"] == ["a", "b"]
+    assert "1,000" in explorer.data
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda d: widgets.conv_explorer(d, kernel="emboss"), "kernel must be one of"),
+    (lambda d: widgets.conv_explorer(d, stride=4), "stride must be one of"),
+    (lambda d: widgets.conv_explorer(d, padding="full"), "padding must be one of"),
+    (lambda d: widgets.pooling_explorer(d, size=4), "size must be one of"),
+    (lambda d: widgets.pooling_explorer(d, kind="min"), "kind must be one of"),
+    (lambda d: widgets.softmax_explorer(np.zeros((3, 10)), [7, 2]), "expected logits"),
+    (lambda d: widgets.softmax_explorer(np.zeros((2, 10)), [7, 2], class_names="ab"),
+     "expected 10 class names"),
+    (lambda d: widgets.softmax_explorer(np.zeros((2, 10)), [7, 2], images=np.stack([d])),
+     "expected images"),
+    (lambda d: widgets.lime_explorer(np.stack([d]), np.zeros((1, 3, 3), int), np.zeros((1, 2, 1)),
+                                     [100, 300], ["a"]), "expected digits"),
+    (lambda d: widgets.lime_explorer(np.stack([d]), np.zeros((1, *d.shape), int), np.zeros((1, 3, 1)),
+                                     [100, 300], ["a"]), "one weight per superpixel"),
+    (lambda d: widgets.lime_explorer(np.stack([d]), np.zeros((1, *d.shape), int), np.zeros((1, 2, 1)),
+                                     [100, 300], []), "expected 1 titles"),
+    (lambda d: widgets.explorer_data("<div>no data</div>"), "expected the HTML of a cnnbook explorer"),
+], ids=["kernel", "stride", "padding", "size", "kind", "labels", "names", "images", "segments",
+        "weights", "titles", "data"])
+def test_bad_settings_raise_a_clear_error(digit, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(digit)

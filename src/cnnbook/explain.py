@@ -479,24 +479,24 @@ def plot_explanations(images, explanations, classes=3, row_titles=None):
     return fig
 
 
-def lime_explorer(images, model, sample_options=(100, 300, 1000, 3000)):
-    """An ipywidgets explorer: pick a digit and LIME's num_samples, see the explanation.
+def lime_explorer(images, weights, sample_counts, labels, names):
+    """LIME's explanations of a few digits at several sample counts, for the browser.
 
-    ``images`` are digits such as ``x_test[:100]``. Uses only widget API shared by
-    ipywidgets 7.7 (Colab) and 8. Returns the widget; display it as a cell's last line.
+    ``weights[d][s]`` is LIME's weight vector (one weight per superpixel, as
+    :func:`lime_weights` returns it) for digit ``images[d]`` at ``sample_counts[s]``,
+    for the class ``labels[d]``; ``names`` titles the digits. The explanations are
+    computed beforehand (LIME needs the model), so the page only switches between them:
+    see :func:`cnnbook.widgets.lime_explorer`, which this calls with the digits'
+    superpixels (:func:`segment_digit`). Returns an ``IPython.display.HTML``.
     """
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from cnnbook import widgets
 
-    def show(index, num_samples):
-        explanation = explain_digit(images[index], model, num_samples=num_samples)
-        plot_explanations([images[index]], [explanation], row_titles=[f"digit #{index}"])
-        plt.show()
-
-    default_samples = 1000 if 1000 in sample_options else sample_options[0]
-    return widgets.interactive(
-        show,
-        index=widgets.IntSlider(value=0, min=0, max=len(images) - 1, description="digit",
-                                continuous_update=False),
-        num_samples=widgets.Dropdown(options=list(sample_options), value=default_samples, description="num_samples"),
-    )
+    if not len(images) == len(weights) == len(labels) == len(names):
+        raise ValueError(
+            "lime_explorer: expected as many weights, labels and names as the "
+            f"{len(images)} images; got {len(weights)}, {len(labels)}, {len(names)}"
+        )
+    digits = [as_digit(image) for image in images]
+    segments = [segment_digit(digit) for digit in digits]
+    titles = [f"{name}: class {label}" for name, label in zip(names, labels)]
+    return widgets.lime_explorer(digits, segments, weights, sample_counts, titles)
