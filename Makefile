@@ -58,8 +58,9 @@ assignments: $(STAMP)
 
 ## test: unit tests, every notebook under nbval, the book build and checks of its HTML
 test: $(STAMP)
-	$(PYTHON) -m pytest $(PARALLEL) $(NOTEBOOKS) tests $(NBVAL) --durations=25 --ignore=tests/test_html.py \
+	$(PYTHON) -m pytest $(PARALLEL) tests --durations=10 --ignore=tests/test_html.py \
 	  --ignore=tests/test_browser.py --ignore=tests/test_launch_links.py
+	$(PYTHON) -m pytest $(PARALLEL) $(NOTEBOOKS) $(NBVAL) --durations=25
 	$(MAKE) book
 	$(MAKE) check-html
 
@@ -141,12 +142,9 @@ BACKENDS          := jax torch
 BACKENDS_VENV     := .venv-backends
 BACKENDS_STAMP    := $(BACKENDS_VENV)/.installed-stamp
 BACKEND_PYTHON    := python3.11
-# 03_2 is not in it yet: under PyTorch, Keras 3.15's AveragePooling2D with asymmetric
-# "same" padding pads by repeating the edge pixels and averages them in
-# (keras-team/keras#23233 fixes it upstream), so one of 03_2's comparisons differs.
 # In the order they start on the two workers: 3.3 and 3.4 load the CNN that 4.1 trains.
-BACKEND_TESTS     := $(FIRST_NOTEBOOK) notebooks/03_1_convolution.ipynb tests/test_training.py \
-                     notebooks/03_3_dense_softmax.ipynb notebooks/03_4_learning.ipynb
+BACKEND_TESTS     := $(FIRST_NOTEBOOK) notebooks/03_1_convolution.ipynb notebooks/03_2_pooling.ipynb \
+                     tests/test_training.py notebooks/03_3_dense_softmax.ipynb notebooks/03_4_learning.ipynb
 
 $(BACKENDS_STAMP): backends/requirements.txt requirements.txt pyproject.toml
 	$(BACKEND_PYTHON) -m venv $(BACKENDS_VENV)
@@ -155,7 +153,7 @@ $(BACKENDS_STAMP): backends/requirements.txt requirements.txt pyproject.toml
 	  -r backends/requirements.txt
 	touch $@
 
-## backends-check: chapters 3.1, 3.3, 3.4 and 4.1 top to bottom under KERAS_BACKEND=jax and torch, in
+## backends-check: chapters 3.1 to 3.4 and 4.1 top to bottom under KERAS_BACKEND=jax and torch, in
 ## the quick mode, with lax nbval as colab-check; cells tagged `tensorflow-only` are
 ## skipped there (tools/nbval_backends.py); the training tests run under each backend too.
 ## Every backend runs even if one fails; the time includes the install.
